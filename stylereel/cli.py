@@ -1,0 +1,208 @@
+"""`stylereel train | stylize | eval | demo`.
+
+The only module that reads argv or prints. Config overrides are written
+`--section.key=value` (e.g. `--train.lr_g=2e-4 --loss.d_loss=hinge`).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, help="GAN style transfer for film VFX, games and ads.")
+
+# Options that take several paths: `--content a.jpg b.jpg` is expanded to
+# `--content a.jpg --content b.jpg` before click sees it, so shell globs work.
+MULTI_VALUE = {"--content", "--style"}
+OVERRIDES = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+
+def _expand_multi(argv: list[str]) -> list[str]:
+    out, current = [], None
+    for tok in argv:
+        if tok in MULTI_VALUE:
+            current = tok
+            continue
+        if current and not tok.startswith("-"):
+            out += [current, tok]
+            continue
+        current = None
+        out.append(tok)
+    return out
+
+
+def _fail(msg: str) -> None:
+    typer.echo(f"stylereel: error: {msg}", err=True)
+    raise typer.Exit(2)
+
+
+def _overrides(ctx: typer.Context) -> list[str]:
+    bad = [a for a in ctx.args if not (a.startswith("--") and "." in a.split("=")[0] and "=" in a)]
+    if bad:
+        _fail(f"unexpected argument {bad[0]!r} (config overrides look like --section.key=value)")
+    return list(ctx.args)
+
+
+@app.command(context_settings=OVERRIDES)
+def train(
+    ctx: typer.Context,
+    out: Path = typer.Option(..., "--out", help="run directory (checkpoints, model/, tb/)"),
+    content: List[Path] = typer.Option([], help="content images or folders (unpaired look)"),
+    style: List[Path] = typer.Option([], help="style images or folders (unpaired look)"),
+    pairs: Optional[Path] = typer.Option(None, help="DIR with input/NAME and target/NAME (paired look)"),
+    steps: Optional[int] = typer.Option(None, help="training steps"),
+    minutes: Optional[float] = typer.Option(None, help="wall-clock budget in minutes"),
+    size: Optional[int] = typer.Option(None, help="training crop size in pixels"),
+    config: Optional[Path] = typer.Option(None, help="YAML config file"),
+    resume: bool = typer.Option(False, help="continue the run in --out from its last checkpoint"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="print the resolved config and exit"),
+) -> None:
+    """Train a look: unpaired (--content/--style) or paired keyframes (--pairs)."""
+    from stylereel.config import ConfigError, apply_overrides, default_config, load_config
+    from stylereel.train.trainer import has_state, saved_config, state_step
+
+    try:
+        if resume:
+            if not has_state(out):
+                _fail(f"{out}: no checkpoint to resume from")
+            cfg = saved_config(out)
+        else:
+            if has_state(out):
+                _fail(f"{out}: already holds a run at step {state_step(out)}; pass --resume to continue it or choose another --out")
+            if pairs and (content or style):
+                _fail("give either --pairs (paired look) or --content/--style (unpaired look), not both")
+            mode = "paired" if pairs else "unpaired"
+            cfg = load_config(config, default_config(mode)) if config else default_config(mode)
+            if pairs:
+                cfg.data.mode, cfg.data.pairs = "paired", str(pairs.resolve())
+            if content:
+                cfg.data.content = [str(p.resolve()) for p in content]
+            if style:
+                cfg.data.style = [str(p.resolve()) for p in style]
+        if steps is not None:
+            cfg.train.steps = steps
+        if minutes is not None:
+            cfg.train.minutes = minutes
+        if size is not None:
+            cfg.data.size = size
+        cfg = apply_overrides(cfg, _overrides(ctx))
+    except ConfigError as e:
+        _fail(str(e))
+    if cfg.data.mode == "unpaired" and not (cfg.data.content and cfg.data.style):
+        _fail("an unpaired look needs --content and --style images (or --pairs DIR for keyframes)")
+    if cfg.data.mode == "paired" and not cfg.data.pairs:
+        _fail("a paired look needs --pairs DIR")
+    if dry_run:
+        typer.echo(cfg.to_yaml(), nl=False)
+        return
+    model_dir = _fit(cfg, out, resume)
+    typer.echo(f"model: {model_dir}")
+
+
+def _fit(cfg, out: Path, resume: bool) -> Path:
+    from tqdm import tqdm
+
+    from stylereel.io.frames import ImageError
+    from stylereel.train.trainer import Trainer
+
+    try:
+        trainer = Trainer(cfg, out, resume=resume)
+    except (ImageError, ValueError) as e:
+        _fail(str(e))
+    bar = tqdm(total=cfg.train.steps, initial=trainer.step, unit="step", dynamic_ncols=True, desc=out.name)
+
+    def on_step(info) -> None:
+        bar.update(info.step - bar.n)
+        if info.step % cfg.train.log_every == 0:
+            bar.set_postfix({k: f"{v:.3g}" for k, v in info.losses.items() if k in ("d", "g", "style", "content", "l1")})
+
+    try:
+        return trainer.fit(on_step)
+    finally:
+        bar.close()
+
+
+@app.command()
+def stylize(
+    model: Path = typer.Argument(..., help="run directory or model directory"),
+    inputs: List[Path] = typer.Argument(..., help="images or folders"),
+    output: Path = typer.Option(..., "-o", "--output", help="output directory, or a file for a single input"),
+    device: str = typer.Option("auto", help="auto | cpu | cuda"),
+) -> None:
+    """Render images in a trained look (PNG/JPEG/TIFF; bit depth and alpha kept)."""
+    from stylereel.io.frames import ImageError
+    from stylereel.render.stylize import Stylizer, output_paths
+    from stylereel.train.checkpoint import ModelError
+
+    try:
+        jobs = output_paths(inputs, output)
+        stylizer = Stylizer(model, device=device)
+        for src, dst in jobs:
+            stylizer.stylize_file(src, dst)
+            typer.echo(str(dst))
+    except (ImageError, ModelError) as e:
+        _fail(str(e))
+
+
+@app.command("eval")
+def eval_(
+    model: Path = typer.Argument(..., help="run directory or model directory"),
+    pairs: Optional[Path] = typer.Option(None, help="held-out DIR with input/ and target/ (paired look): PSNR, SSIM"),
+    content: List[Path] = typer.Option([], help="held-out content images (unpaired look): style and content distance"),
+    style: List[Path] = typer.Option([], help="style images to measure against (default: the look's own)"),
+    size: int = typer.Option(512, help="longer side at which unpaired content is evaluated"),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="write the report as JSON here"),
+    sheet: Optional[Path] = typer.Option(None, help="contact sheet PNG (default: beside --json)"),
+    device: str = typer.Option("auto"),
+) -> None:
+    """Score a model on held-out data and write a contact sheet."""
+    from stylereel.evaluate import run_eval
+    from stylereel.io.frames import ImageError
+    from stylereel.train.checkpoint import ModelError
+
+    if sheet is None and json_out is not None:
+        sheet = json_out.with_suffix(".png")
+    try:
+        report = run_eval(model, pairs=pairs, content=content, style=style, size=size, sheet_path=sheet, device=device)
+    except (ImageError, ModelError, ValueError) as e:
+        _fail(str(e))
+    text = json.dumps(report, indent=2)
+    if json_out:
+        from stylereel.train.checkpoint import atomic_write
+
+        atomic_write(json_out, lambda tmp: Path(tmp).write_text(text + "\n"))
+    keys = ("psnr", "ssim") if pairs else ("style_distance", "content_distance")
+    typer.echo("  ".join(f"{k}={report[k]:.4f}" for k in keys))
+    if sheet:
+        typer.echo(f"contact sheet: {sheet}")
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(Path("stylereel-demo"), "--out", help="where to write the run and the contact sheet"),
+    minutes: float = typer.Option(1.0, help="training budget"),
+) -> None:
+    """Train a Starry Night look on the bundled photos and render a before/after sheet."""
+    from stylereel.demo import demo_config, render_demo_sheet
+    from stylereel.train.trainer import has_state
+
+    if has_state(out):
+        _fail(f"{out}: already holds a demo run; remove it or pass --out elsewhere")
+    cfg = demo_config(minutes)
+    typer.echo(f"training a Starry Night look for {minutes:g} min on the bundled photos -> {out}")
+    model_dir = _fit(cfg, out, resume=False)
+    sheet = render_demo_sheet(model_dir, out / "contact_sheet.png")
+    typer.echo(f"model: {model_dir}")
+    typer.echo(f"contact sheet: {sheet}")
+
+
+def main() -> None:
+    app(args=_expand_multi(sys.argv[1:]), prog_name="stylereel")
+
+
+if __name__ == "__main__":
+    main()

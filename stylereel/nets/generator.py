@@ -1,0 +1,95 @@
+"""Generators: content image in, stylized image out.
+
+Every generator takes RGB in [0, 1] `[N, 3, H, W]` of any H and W (it pads to its
+stride inside `forward` and crops back) and returns the same shape in [0, 1].
+The constructor's keyword arguments are the whole config: `build_generator(name,
+**kwargs)` rebuilds a saved model from its JSON.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from stylereel.nets.blocks import InvertedResidual, ResidualBlock, UpBlock, conv
+from stylereel.registry import Registry
+
+GENERATORS: Registry[type[nn.Module]] = Registry("generator")
+
+
+def build_generator(name: str, **kwargs) -> nn.Module:
+    return GENERATORS.get(name)(**kwargs)
+
+
+def _pad_to(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, int, int]:
+    h, w = x.shape[-2:]
+    ph, pw = (-h) % multiple, (-w) % multiple
+    if ph or pw:
+        # Replicate rather than zeros: a black border would bleed into the edge pixels.
+        x = F.pad(x, (0, pw, 0, ph), mode="replicate")
+    return x, h, w
+
+
+@GENERATORS.register("reel")
+class ReelGenerator(nn.Module):
+    """The default, CPU-first encoder-decoder.
+
+    Three stride-2 convs take the frame to 1/8 resolution, where a stack of
+    inverted-residual blocks does most of the work (the receptive field there is
+    large enough for brush strokes); the decoder climbs back with cheap
+    depthwise-separable upsampling blocks and additive skips from the encoder
+    (they carry the edges that keep the subject recognisable), and a 3x3 conv at
+    half resolution feeds a pixel shuffle so no wide tensor lives at full
+    resolution.
+    """
+
+    stride = 8
+
+    def __init__(self, channels: tuple[int, int, int] = (24, 48, 96), n_blocks: int = 6, expand: int = 2):
+        super().__init__()
+        c0, c1, c2 = channels
+        self.channels, self.n_blocks, self.expand = tuple(channels), n_blocks, expand
+        self.enc1 = nn.Sequential(conv(3, c0, 3, stride=2), nn.ReLU(inplace=True))  # 1/2
+        self.enc2 = nn.Sequential(conv(c0, c1, 3, stride=2), nn.ReLU(inplace=True))  # 1/4
+        self.enc3 = nn.Sequential(conv(c1, c2, 3, stride=2), nn.ReLU(inplace=True))  # 1/8
+        self.blocks = nn.Sequential(*[InvertedResidual(c2, expand) for _ in range(n_blocks)])
+        self.up2 = UpBlock(c2, c1)  # 1/4
+        self.up1 = UpBlock(c1, c0)  # 1/2
+        self.to_rgb = nn.Sequential(conv(c0, 12, 3), nn.PixelShuffle(2))  # full resolution
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # [N, 3, H, W] -> [N, 3, H, W]
+        x, h, w = _pad_to(x, self.stride)
+        e1 = self.enc1(x)
+        e2 = self.enc2(e1)
+        y = self.blocks(self.enc3(e2))
+        y = self.up1(self.up2(y, e2), e1)
+        y = torch.sigmoid(self.to_rgb(y))
+        return y[..., :h, :w]
+
+
+@GENERATORS.register("johnson")
+class JohnsonGenerator(nn.Module):
+    """Johnson et al. (2016) TransformerNet layer table: 9x9 conv 32, two stride-2
+    convs to 128 channels, 5 residual blocks, two x2 upsamplings, 9x9 conv to RGB.
+    Normalisation layers are left out (tile-exactness), replaced by ReZero gains."""
+
+    stride = 4
+
+    def __init__(self, n_blocks: int = 5):
+        super().__init__()
+        self.n_blocks = n_blocks
+        act = lambda: nn.ReLU(inplace=True)  # noqa: E731
+        self.net = nn.Sequential(
+            conv(3, 32, 9), act(),
+            conv(32, 64, 3, stride=2), act(),
+            conv(64, 128, 3, stride=2), act(),
+            *[ResidualBlock(128) for _ in range(n_blocks)],
+            nn.Upsample(scale_factor=2, mode="nearest"), conv(128, 64, 3), act(),
+            nn.Upsample(scale_factor=2, mode="nearest"), conv(64, 32, 3), act(),
+            conv(32, 3, 9),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # [N, 3, H, W] -> [N, 3, H, W]
+        x, h, w = _pad_to(x, self.stride)
+        return torch.sigmoid(self.net(x))[..., :h, :w]

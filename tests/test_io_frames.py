@@ -1,0 +1,333 @@
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from stylereel.io import frames
+from stylereel.io.frames import (
+    IMAGE_EXTENSIONS,
+    Frame,
+    ImageError,
+    from_tensor,
+    list_images,
+    read_image,
+    to_tensor,
+    write_image,
+)
+
+H, W = 7, 11
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
+
+
+def _codes(rng, bit_depth, shape):
+    top = 255 if bit_depth == 8 else 65535
+    return rng.integers(0, top + 1, size=shape, dtype=np.uint16 if bit_depth == 16 else np.uint8)
+
+
+def _assert_one_line(exc: ImageError, path):
+    msg = str(exc)
+    assert "\n" not in msg
+    assert str(path) in msg
+
+
+@pytest.mark.parametrize("ext", [".png", ".tif", ".tiff"])
+@pytest.mark.parametrize("bit_depth", [8, 16])
+def test_rgb_roundtrip_exact(tmp_path, rng, ext, bit_depth):
+    codes = _codes(rng, bit_depth, (H, W, 3))
+    if bit_depth == 16:
+        codes[0, 0] = [1, 12345, 65534]  # not multiples of 257: would not survive an 8-bit detour
+        assert (codes % 257 != 0).any()
+    top = 255 if bit_depth == 8 else 65535
+    path = tmp_path / f"frame{ext}"
+
+    write_image(path, codes.astype(np.float32) / top, bit_depth=bit_depth)
+    frame = read_image(path)
+
+    assert isinstance(frame, Frame)
+    assert frame.bit_depth == bit_depth
+    assert frame.alpha is None
+    assert frame.path == str(path)
+    assert frame.rgb.dtype == np.float32 and frame.rgb.shape == (H, W, 3)
+    assert np.array_equal(np.rint(frame.rgb * top).astype(np.int64), codes.astype(np.int64))
+    # Channel order is RGB on both sides: check against cv2's raw BGR.
+    raw = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    assert np.array_equal(raw[..., ::-1], codes)
+
+
+def test_read_then_write_is_lossless(tmp_path, rng):
+    codes = _codes(rng, 16, (H, W, 3))
+    src, dst = tmp_path / "src.png", tmp_path / "dst.tif"
+    cv2.imwrite(str(src), codes)
+    frame = read_image(src)
+    write_image(dst, frame.rgb, frame.alpha, frame.bit_depth)
+    assert np.array_equal(cv2.imread(str(dst), cv2.IMREAD_UNCHANGED), codes)
+
+
+@pytest.mark.parametrize("ext", [".png", ".tif"])
+@pytest.mark.parametrize("bit_depth", [8, 16])
+def test_rgba_alpha_passthrough_bit_exact(tmp_path, rng, ext, bit_depth):
+    bgra = _codes(rng, bit_depth, (H, W, 4))
+    src, dst = tmp_path / f"in{ext}", tmp_path / f"out{ext}"
+    assert cv2.imwrite(str(src), bgra)
+
+    frame = read_image(src)
+    assert frame.alpha is not None
+    assert frame.alpha.dtype == bgra.dtype
+    assert np.array_equal(frame.alpha, bgra[..., 3])
+
+    write_image(dst, frame.rgb, frame.alpha, bit_depth=bit_depth)
+    assert np.array_equal(cv2.imread(str(dst), cv2.IMREAD_UNCHANGED), bgra)
+
+
+def test_alpha_depth_conversion_is_exact(tmp_path, rng):
+    a8 = _codes(rng, 8, (H, W))
+    rgb = np.zeros((H, W, 3), np.float32)
+    write_image(tmp_path / "a16.png", rgb, a8, bit_depth=16)
+    a16 = read_image(tmp_path / "a16.png").alpha
+    assert a16.dtype == np.uint16
+    assert np.array_equal(a16, a8.astype(np.uint16) * 257)
+    write_image(tmp_path / "a8.png", rgb, a16, bit_depth=8)
+    assert np.array_equal(read_image(tmp_path / "a8.png").alpha, a8)
+
+
+@pytest.mark.parametrize("bit_depth", [8, 16])
+def test_gray_becomes_three_channels(tmp_path, rng, bit_depth):
+    gray = _codes(rng, bit_depth, (H, W))
+    path = tmp_path / "gray.png"
+    cv2.imwrite(str(path), gray)
+    frame = read_image(path)
+    top = 255 if bit_depth == 8 else 65535
+    assert frame.rgb.shape == (H, W, 3)
+    assert frame.bit_depth == bit_depth and frame.alpha is None
+    for c in range(3):
+        assert np.array_equal(np.rint(frame.rgb[..., c] * top), gray)
+
+
+@pytest.mark.parametrize("ext", [".jpg", ".jpeg", ".JPG"])
+def test_jpeg_roundtrip_within_tolerance(tmp_path, ext):
+    # Smooth content: JPEG at q95 is near-lossless there, noise would not be.
+    y, x = np.mgrid[0:32, 0:48].astype(np.float32)
+    rgb = np.stack([x / 47, y / 31, (x + y) / 78], axis=-1)
+    path = tmp_path / f"shot{ext}"
+    write_image(path, rgb)
+    frame = read_image(path)
+    assert frame.bit_depth == 8 and frame.alpha is None
+    assert np.abs(frame.rgb - rgb).mean() < 2 / 255
+    assert np.abs(frame.rgb - rgb).max() < 12 / 255
+
+
+def test_write_clips_and_rounds_to_nearest(tmp_path):
+    rgb = np.array([[[-0.5, 1.5, 0.5], [0.3 / 255, 0.6 / 255, 254.4 / 255]]], np.float32)
+    path = tmp_path / "c.png"
+    write_image(path, rgb)
+    raw = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)[..., ::-1]
+    assert raw.tolist() == [[[0, 255, 128], [0, 1, 254]]]
+
+
+def test_write_creates_parent_dirs(tmp_path):
+    path = tmp_path / "shot" / "v001" / "f.png"
+    write_image(path, np.zeros((2, 2, 3), np.float32))
+    assert read_image(path).rgb.shape == (2, 2, 3)
+
+
+# --- errors ---------------------------------------------------------------
+
+
+def test_missing_file(tmp_path):
+    path = tmp_path / "shot" / "a.png"
+    with pytest.raises(ImageError, match="file missing") as ei:
+        read_image(path)
+    _assert_one_line(ei.value, path)
+    assert isinstance(ei.value, ValueError)
+
+
+def test_corrupt_file(tmp_path):
+    path = tmp_path / "corrupt.png"
+    path.write_bytes(np.random.default_rng(0).bytes(512))
+    with pytest.raises(ImageError, match="not a decodable image") as ei:
+        read_image(path)
+    _assert_one_line(ei.value, path)
+
+
+def test_truncated_and_empty_files(tmp_path, rng):
+    good = tmp_path / "good.png"
+    cv2.imwrite(str(good), _codes(rng, 8, (64, 64, 3)))
+    data = good.read_bytes()
+    for name, payload in [("trunc.png", data[: len(data) // 2]), ("empty.png", b"")]:
+        path = tmp_path / name
+        path.write_bytes(payload)
+        with pytest.raises(ImageError, match="not a decodable image") as ei:
+            read_image(path)
+        _assert_one_line(ei.value, path)
+
+
+def test_unsupported_extension(tmp_path):
+    path = tmp_path / "a.xyz"
+    path.write_bytes(b"whatever")
+    with pytest.raises(ImageError, match=r"unsupported extension '\.xyz' \(supported: \.png") as ei:
+        read_image(path)
+    _assert_one_line(ei.value, path)
+    with pytest.raises(ImageError, match="unsupported extension"):
+        write_image(tmp_path / "b.xyz", np.zeros((2, 2, 3), np.float32))
+
+
+def test_float_tiff_rejected(tmp_path):
+    path = tmp_path / "float.tif"
+    cv2.imwrite(str(path), np.zeros((4, 4, 3), np.float32))
+    with pytest.raises(ImageError, match="32-bit float TIFF not supported") as ei:
+        read_image(path)
+    _assert_one_line(ei.value, path)
+
+
+def test_jpeg_16bit_write_rejected(tmp_path):
+    path = tmp_path / "a.jpg"
+    with pytest.raises(ImageError, match="8-bit only") as ei:
+        write_image(path, np.zeros((2, 2, 3), np.float32), bit_depth=16)
+    _assert_one_line(ei.value, path)
+    assert not path.exists()
+
+
+def test_write_rejects_bad_input(tmp_path):
+    path = tmp_path / "a.png"
+    rgb = np.zeros((2, 2, 3), np.float32)
+    bad_calls = [
+        dict(rgb=np.zeros((2, 2), np.float32)),
+        dict(rgb=np.full((2, 2, 3), np.nan, np.float32)),
+        dict(rgb=rgb, bit_depth=12),
+        dict(rgb=rgb, alpha=np.zeros((3, 2), np.uint8)),
+    ]
+    for kwargs in bad_calls:
+        with pytest.raises(ImageError) as ei:
+            write_image(path, **kwargs)
+        _assert_one_line(ei.value, path)
+    with pytest.raises(ImageError, match="alpha"):
+        write_image(tmp_path / "a.jpg", rgb, alpha=np.zeros((2, 2), np.uint8))
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- atomic write ---------------------------------------------------------
+
+
+def test_atomic_write_leaves_no_temp_files(tmp_path, rng):
+    rgb = _codes(rng, 8, (H, W, 3)).astype(np.float32) / 255
+    for name in ["a.png", "b.tif", "c.jpg"]:
+        write_image(tmp_path / name, rgb)
+        write_image(tmp_path / name, rgb)  # overwrite an existing target too
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png", "b.tif", "c.jpg"]
+
+
+def test_failed_write_keeps_old_target(tmp_path, monkeypatch):
+    path = tmp_path / "out.png"
+    old = np.full((2, 2, 3), 0.25, np.float32)
+    write_image(path, old)
+    before = path.read_bytes()
+
+    real_imwrite = cv2.imwrite
+
+    def half_write_then_fail(filename, img, params=None):
+        real_imwrite(filename, img)  # leave a partial temp file behind, like a real crash
+        Path(filename).write_bytes(b"partial")
+        return False
+
+    monkeypatch.setattr(frames.cv2, "imwrite", half_write_then_fail)
+    with pytest.raises(ImageError, match="cannot write image") as ei:
+        write_image(path, np.ones((2, 2, 3), np.float32))
+    _assert_one_line(ei.value, path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["out.png"]
+
+
+def test_failed_replace_cleans_up(tmp_path, monkeypatch):
+    path = tmp_path / "out.png"
+
+    def boom(src, dst):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(frames.os, "replace", boom)
+    with pytest.raises(ImageError, match="Permission denied"):
+        write_image(path, np.zeros((2, 2, 3), np.float32))
+    assert os.listdir(tmp_path) == []
+
+
+# --- list_images ----------------------------------------------------------
+
+
+def test_list_images_natural_order(tmp_path):
+    names = ["frame10.png", "frame2.png", "frame1.png", "Frame3.TIF", "frame100.jpg", "frame9.jpeg"]
+    for n in names:
+        (tmp_path / n).write_bytes(b"x")
+    (tmp_path / ".frame0.png").write_bytes(b"x")  # hidden (also our atomic-write temp files)
+    (tmp_path / "notes.txt").write_bytes(b"x")
+    (tmp_path / "sub.png").mkdir()  # a directory is not an image, whatever its name
+    (tmp_path / "sub.png" / "frame0.png").write_bytes(b"x")  # non-recursive
+
+    got = [p.name for p in list_images([tmp_path])]
+    assert got == ["frame1.png", "frame2.png", "Frame3.TIF", "frame9.jpeg", "frame10.png", "frame100.jpg"]
+
+
+def test_list_images_passes_files_through_in_order(tmp_path):
+    d = tmp_path / "d"
+    d.mkdir()
+    for n in ["b2.png", "b1.png"]:
+        (d / n).write_bytes(b"x")
+    f = tmp_path / "z.png"
+    f.write_bytes(b"x")
+    got = list_images([str(f), d])
+    assert got == [f, d / "b1.png", d / "b2.png"]
+    assert all(isinstance(p, Path) for p in got)
+
+
+def test_list_images_errors(tmp_path):
+    missing = tmp_path / "nope"
+    with pytest.raises(ImageError, match="no such file") as ei:
+        list_images([missing])
+    _assert_one_line(ei.value, missing)
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "readme.txt").write_bytes(b"x")
+    (empty / ".hidden.png").write_bytes(b"x")
+    with pytest.raises(ImageError, match="no images") as ei:
+        list_images([empty])
+    _assert_one_line(ei.value, empty)
+
+
+def test_image_extensions():
+    assert IMAGE_EXTENSIONS == (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+
+
+# --- tensors --------------------------------------------------------------
+
+
+def test_tensor_roundtrip(rng):
+    rgb = rng.random((H, W, 3), dtype=np.float32)
+    t = to_tensor(rgb)
+    assert t.shape == (1, 3, H, W) and t.dtype == torch.float32
+    assert torch.equal(t[0, 0], torch.from_numpy(rgb[..., 0]))
+    back = from_tensor(t)
+    assert back.shape == (H, W, 3) and back.dtype == np.float32
+    assert np.array_equal(back, rgb)
+    assert np.array_equal(from_tensor(t[0].double().requires_grad_()), rgb)
+
+
+def test_tensor_from_read_image(tmp_path, rng):
+    # read_image flips BGR->RGB with a view; to_tensor must cope with any strides.
+    path = tmp_path / "f.png"
+    cv2.imwrite(str(path), _codes(rng, 8, (H, W, 3)))
+    frame = read_image(path)
+    assert np.array_equal(from_tensor(to_tensor(frame.rgb)), frame.rgb)
+    assert np.array_equal(from_tensor(to_tensor(frame.rgb[:, ::-1])), frame.rgb[:, ::-1])
+
+
+def test_tensor_shape_errors():
+    with pytest.raises(ValueError):
+        to_tensor(np.zeros((3, 4, 4), np.float32))
+    with pytest.raises(ValueError):
+        from_tensor(torch.zeros(2, 3, 4, 4))
