@@ -113,12 +113,16 @@ def _fit(cfg, out: Path, resume: bool) -> Path:
         trainer = Trainer(cfg, out, resume=resume)
     except (ImageError, ValueError) as e:
         _fail(str(e))
-    bar = tqdm(total=cfg.train.steps, initial=trainer.step, unit="step", dynamic_ncols=True, desc=out.name)
+    # With a time budget the bar runs on seconds (its ETA is the budget); otherwise on steps.
+    timed = cfg.train.minutes is not None
+    total = round(cfg.train.minutes * 60) if timed else cfg.train.steps
+    bar = tqdm(total=total, initial=0 if timed else trainer.step, unit="s" if timed else "step", dynamic_ncols=True, desc=out.name)
 
     def on_step(info) -> None:
-        bar.update(info.step - bar.n)
+        bar.update(min(round(info.elapsed), total) - bar.n if timed else info.step - bar.n)
         if info.step % cfg.train.log_every == 0:
-            bar.set_postfix({k: f"{v:.3g}" for k, v in info.losses.items() if k in ("d", "g", "style", "content", "l1")})
+            shown = {k: f"{v:.3g}" for k, v in info.losses.items() if k in ("d", "g", "style", "content", "l1")}
+            bar.set_postfix({"step": info.step, **shown} if timed else shown)
 
     try:
         return trainer.fit(on_step)

@@ -49,7 +49,7 @@ class LossConfig:
     adv_weight: float = 0.05
     content_weight: float = 1.0
     content_layers: list = field(default_factory=lambda: ["relu3_3"])
-    style_weight: float = 1.0
+    style_weight: float = 5.0
     style_layers: dict = field(default_factory=lambda: dict(STYLE_LAYERS))
     tv_weight: float = 0.0
     l1_weight: float = 0.0  # paired only
@@ -66,6 +66,7 @@ class TrainConfig:
     ema: float = 0.999
     seed: int = 0
     device: str = "auto"
+    bf16: bool = True  # run the loss network under bf16 autocast where the hardware has bf16 (about 2x on AVX-512 BF16)
     log_every: int = 10
     sample_every: int = 200
     checkpoint_every: int = 200

@@ -11,7 +11,8 @@ from torch import nn
 
 
 def conv(in_ch: int, out_ch: int, k: int = 3, stride: int = 1, groups: int = 1, bias: bool = True) -> nn.Conv2d:
-    return nn.Conv2d(in_ch, out_ch, k, stride=stride, padding=k // 2, groups=groups, bias=bias)
+    # Replicate padding: zero padding darkens a frame's outer pixels, a visible border on every frame.
+    return nn.Conv2d(in_ch, out_ch, k, stride=stride, padding=k // 2, groups=groups, bias=bias, padding_mode="replicate")
 
 
 class InvertedResidual(nn.Module):
@@ -51,14 +52,14 @@ class ResidualBlock(nn.Module):
 
 
 class UpBlock(nn.Module):
-    """Halve the channels at low resolution (cheap), upsample x2 (nearest), then a
-    depthwise-separable 3x3 at the new resolution. Nearest + conv avoids the
+    """Halve the channels at low resolution (cheap), upsample x2 (bilinear), then a
+    depthwise-separable 3x3 at the new resolution. Bilinear + conv avoids the
     checkerboard of transposed convs and exports to any runtime."""
 
     def __init__(self, in_ch: int, out_ch: int):
         super().__init__()
         self.reduce = conv(in_ch, out_ch, 1)
-        self.up = nn.Upsample(scale_factor=2, mode="nearest")
+        self.up = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False)
         self.dw = conv(out_ch, out_ch, 3, groups=out_ch)
         self.pw = conv(out_ch, out_ch, 1)
         self.act = nn.ReLU(inplace=True)

@@ -42,6 +42,12 @@ def pick_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
+def bf16_supported(device: torch.device) -> bool:
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
 def style_targets(features: VGGFeatures, styles: list[torch.Tensor], layers, device) -> dict[str, torch.Tensor]:
     """Mean Gram matrix per layer over the style images, each seen whole: `{layer: [C, C]}`."""
     grams: dict[str, torch.Tensor] = {}
@@ -89,6 +95,7 @@ class Trainer:
         layers = set(lo.content_layers) | set(lo.style_layers)
         self.features = VGGFeatures(sorted(layers)).to(self.device)
         self.adv = AdversarialLoss(lo.d_loss, lo.g_loss)
+        self.bf16 = t.bf16 and bf16_supported(self.device)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=t.lr_g, betas=tuple(t.betas))
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=t.lr_d, betas=tuple(t.betas))
         self.grams = style_targets(self.features, self.styles, lo.style_layers, self.device) if lo.style_layers else {}
@@ -125,10 +132,10 @@ class Trainer:
         self.D.requires_grad_(False)  # no D grads from the G step
         fake_out = self.D(self._d_in(x, fake))
         terms: dict[str, torch.Tensor] = {"adv": lo.adv_weight * self.adv.g(fake_out)}
-        f_fake = self.features(fake)
+        f_fake = self._features(fake)
         with torch.no_grad():
             # Content is kept to the input (unpaired) or moved to the painted target (paired).
-            f_ref = self.features(real if self.paired else x)
+            f_ref = self._features(real if self.paired else x)
         if lo.content_weight:
             terms["content"] = lo.content_weight * content_loss(f_fake, f_ref, lo.content_layers)
         if lo.style_weight and self.grams:
@@ -147,6 +154,13 @@ class Trainer:
         self.opt_g.step()
         self._update_ema()
         return {"g": loss.item(), **{k: v.item() for k, v in terms.items()}}
+
+    def _features(self, img: torch.Tensor) -> dict[str, torch.Tensor]:
+        # The frozen VGG trunk is most of a step's cost; bf16 halves it and the
+        # losses (Grams included) are then taken in float32.
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+            feats = self.features(img)
+        return {k: v.float() for k, v in feats.items()}
 
     @torch.no_grad()
     def _update_ema(self) -> None:

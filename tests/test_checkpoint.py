@@ -1,0 +1,54 @@
+import json
+
+import pytest
+import torch
+
+from stylereel.nets.generator import build_generator
+from stylereel.train.checkpoint import ModelError, atomic_write, load_model, resolve_model_dir, save_model
+
+
+def test_model_round_trip(tmp_path):
+    torch.manual_seed(0)
+    g = build_generator("reel", channels=[8, 16, 32], n_blocks=2)
+    for name, p in g.named_parameters():
+        if name.endswith("gain"):
+            p.data.normal_()
+    save_model(tmp_path / "model", g, {"generator": {"name": "reel", "kwargs": {"channels": [8, 16, 32], "n_blocks": 2}}})
+    net, info = load_model(tmp_path)  # the run dir resolves to run/model
+    x = torch.rand(1, 3, 40, 56)
+    with torch.no_grad():
+        assert torch.equal(net(x), g.eval()(x))
+    assert info["format"] == "stylereel-model/1"
+    assert resolve_model_dir(tmp_path / "model" / "model.json") == tmp_path / "model"
+
+
+def test_model_errors_name_the_file(tmp_path):
+    with pytest.raises(ModelError, match="not a stylereel model"):
+        load_model(tmp_path)
+    g = build_generator("reel", n_blocks=1)
+    save_model(tmp_path, g, {"generator": {"name": "reel", "kwargs": {"n_blocks": 1}}})
+    info = json.loads((tmp_path / "model.json").read_text())
+    info["generator"]["kwargs"] = {"n_blocks": 3}
+    (tmp_path / "model.json").write_text(json.dumps(info))
+    with pytest.raises(ModelError, match=r"generator.safetensors: weights do not match"):
+        load_model(tmp_path)
+    (tmp_path / "generator.safetensors").write_bytes(b"garbage")
+    with pytest.raises(ModelError, match="generator.safetensors: cannot read weights"):
+        load_model(tmp_path)
+    (tmp_path / "model.json").write_text("{")
+    with pytest.raises(ModelError, match="model.json: not valid JSON"):
+        load_model(tmp_path)
+
+
+def test_atomic_write_keeps_old_file_on_failure(tmp_path):
+    target = tmp_path / "state.pt"
+    target.write_text("old")
+
+    def boom(tmp):
+        open(tmp, "w").write("half")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        atomic_write(target, boom)
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["state.pt"]
