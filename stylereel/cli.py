@@ -204,6 +204,37 @@ def demo(
     typer.echo(f"contact sheet: {sheet}")
 
 
+bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks (see bench/RESULTS.md).")
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("speed")
+def bench_speed(
+    json_out: bool = typer.Option(False, "--json", help="print one JSON object {network: {size: {...}}}"),
+    sizes: List[str] = typer.Option(["1080p", "2160p"], "--size", help="1080p and/or 2160p"),
+    runs: int = typer.Option(5, help="timed runs for stylereel (median reported)"),
+    peer_runs: int = typer.Option(3, help="timed runs for each peer"),
+    onnx: Optional[Path] = typer.Option(None, help="multistyle26.onnx, to time Magenta's network too"),
+    only: List[str] = typer.Option([], help="measure only these networks"),
+) -> None:
+    """Time stylereel's default generator against its peers, each in its own process."""
+    from stylereel.benchmark.speed import SIZES, default_networks, measure
+
+    bad = [s for s in sizes if s not in SIZES]
+    if bad:
+        _fail(f"unknown size {bad[0]!r} (valid: {', '.join(SIZES)})")
+    if onnx is not None and not onnx.is_file():
+        _fail(f"{onnx}: no such ONNX file")
+    names = list(only) or default_networks(str(onnx) if onnx else None)
+    results = measure(names, sizes, runs, peer_runs, str(onnx) if onnx else None)
+    if json_out:
+        typer.echo(json.dumps(results))
+        return
+    for name, cells in results.items():
+        for size, c in cells.items():
+            typer.echo(f"{name:24s} {size:6s} {c['ms_per_frame']:10.1f} ms/frame  {c['fps']:6.2f} fps  peak {c['peak_mib']:7.0f} MiB")
+
+
 def main() -> None:
     app(args=_expand_multi(sys.argv[1:]), prog_name="stylereel")
 

@@ -49,7 +49,7 @@ class LossConfig:
     adv_weight: float = 0.05
     content_weight: float = 1.0
     content_layers: list = field(default_factory=lambda: ["relu3_3"])
-    style_weight: float = 5.0
+    style_weight: float = 2.0
     style_layers: dict = field(default_factory=lambda: dict(STYLE_LAYERS))
     tv_weight: float = 0.0
     l1_weight: float = 0.0  # paired only

@@ -15,8 +15,9 @@ import numpy as np
 import torch
 
 from stylereel.io.frames import ImageError, list_images, read_image, write_image
+from stylereel.render.engine import InferenceEngine
 from stylereel.train.checkpoint import load_model, resolve_model_dir
-from stylereel.train.trainer import pick_device
+from stylereel.device import pick_device
 
 
 class Stylizer:
@@ -25,18 +26,17 @@ class Stylizer:
     >>> s.stylize_file("plate.png", "out.png")
     """
 
-    def __init__(self, model: str | Path, device: str = "auto"):
+    def __init__(self, model: str | Path, device: str = "auto", bf16: bool | None = None):
         self.device = pick_device(device)
         self.model_dir = resolve_model_dir(model)
         self.net, self.info = load_model(self.model_dir)
-        self.net.to(self.device)
+        self.engine = InferenceEngine(self.net, self.device, bf16=bf16)
 
-    @torch.no_grad()
     def tensor(self, x: torch.Tensor) -> torch.Tensor:
         """[N, 3, H, W] in [0, 1] -> [N, 3, H, W] in [0, 1], on the input's device."""
         if x.dim() != 4 or x.shape[1] != 3:
             raise ValueError(f"expected RGB [N, 3, H, W], got {list(x.shape)}")
-        return self.net(x.to(self.device, torch.float32)).to(x.device)
+        return self.engine(x).to(x.device)
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
         """float [H, W, 3] RGB in [0, 1] -> same."""

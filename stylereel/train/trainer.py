@@ -26,6 +26,7 @@ from torch import nn
 from stylereel.config import RunConfig
 from stylereel.data.crops import CropSampler
 from stylereel.data.images import load_images, load_pairs
+from stylereel.device import bf16_supported, pick_device
 from stylereel.losses.adversarial import AdversarialLoss, feature_matching_loss
 from stylereel.losses.perceptual import content_loss, gram_matrix, pixel_l1_loss, style_loss, tv_loss
 from stylereel.nets.discriminator import build_discriminator
@@ -34,18 +35,6 @@ from stylereel.nets.generator import build_generator
 from stylereel.train.checkpoint import load_state, save_model, save_state
 
 STATE_FILE = Path("checkpoints") / "state.pt"
-
-
-def pick_device(name: str = "auto") -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
-def bf16_supported(device: torch.device) -> bool:
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
 def style_targets(features: VGGFeatures, styles: list[torch.Tensor], layers, device) -> dict[str, torch.Tensor]:

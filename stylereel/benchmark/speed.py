@@ -1,0 +1,124 @@
+"""Inference speed of stylereel's default generator against its peers, same run.
+
+Each (network, resolution) is timed in its own subprocess, so its peak resident
+memory (ru_maxrss, minus the process's footprint before the first frame) is its
+own. Timings are warmed up and the median of several runs.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+
+SIZES = {"1080p": (1080, 1920), "2160p": (2160, 3840)}
+
+
+def conv_macs(net: nn.Module, shape: tuple[int, ...]) -> int:
+    """Multiply-accumulates of every conv / transposed conv for one input of `shape`."""
+    total = 0
+
+    def hook(m, inp, out):
+        nonlocal total
+        if isinstance(m, nn.ConvTranspose2d):
+            k = m.kernel_size[0] * m.kernel_size[1] * m.out_channels // m.groups
+            total += inp[0].numel() * k
+        else:
+            k = m.kernel_size[0] * m.kernel_size[1] * m.in_channels // m.groups
+            total += out.numel() * k
+
+    hooks = [m.register_forward_hook(hook) for m in net.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
+    with torch.no_grad():
+        net(torch.zeros(shape))
+    for h in hooks:
+        h.remove()
+    return total
+
+
+def _build(name: str):
+    from stylereel.benchmark import peers
+    from stylereel.nets.generator import build_generator
+
+    if name == "stylereel":
+        return build_generator("reel").eval()
+    if name == "johnson_transformernet":
+        return peers.TransformerNet().eval()
+    if name == "cyclegan_resnet9":
+        return peers.ResnetGenerator9().eval()
+    raise KeyError(name)
+
+
+def _worker(name: str, size: str, runs: int, onnx_path: str | None) -> dict:
+    h, w = SIZES[size]
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    times = []
+    if name == "multistyle26_onnx":
+        import numpy as np
+        import onnxruntime as ort
+
+        sess = ort.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
+        x = np.random.rand(1, 3, h, w).astype(np.float32)
+        weights = np.zeros(26, np.float32)
+        weights[0] = 1
+        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        run = lambda: sess.run(None, {"image": x, "style_weights": weights})  # noqa: E731
+        macs = None
+    else:
+        from stylereel.render.engine import InferenceEngine
+
+        net = _build(name)
+        macs = conv_macs(net, (1, 3, 64, 64)) * (h * w) / (64 * 64)
+        engine = InferenceEngine(net) if name == "stylereel" else None
+        x = torch.rand(1, 3, h, w)
+        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        if engine is not None:
+            run = lambda: engine(x)  # noqa: E731
+        else:
+            def run():
+                with torch.no_grad():
+                    net(x)
+    run()  # warm-up: oneDNN picks and caches kernels for this shape
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - t0)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    ms = 1000 * statistics.median(times)
+    out = {"ms_per_frame": ms, "fps": 1000 / ms, "peak_mib": max(peak - base, 0) / 1024, "runs": runs}
+    if macs is not None:
+        out["gmac_per_frame"] = macs / 1e9
+        out["gflops"] = 2 * macs / 1e9 / (ms / 1000)
+    return out
+
+
+def measure(names, sizes, runs: int, peer_runs: int, onnx_path: str | None) -> dict:
+    """{network: {size: {...}}}, each cell measured in a fresh subprocess."""
+    results: dict = {}
+    for name in names:
+        for size in sizes:
+            n = runs if name == "stylereel" else peer_runs
+            cmd = [sys.executable, "-m", "stylereel.benchmark.speed", name, size, str(n), onnx_path or ""]
+            r = subprocess.run(cmd, capture_output=True, text=True)
+            if r.returncode != 0:
+                raise RuntimeError(f"speed worker {name} {size} failed: {r.stderr.strip().splitlines()[-1]}")
+            results.setdefault(name, {})[size] = json.loads(r.stdout.strip().splitlines()[-1])
+    return results
+
+
+def default_networks(onnx_path: str | None) -> list[str]:
+    names = ["stylereel", "johnson_transformernet", "cyclegan_resnet9"]
+    if onnx_path and Path(onnx_path).is_file():
+        names.append("multistyle26_onnx")
+    return names
+
+
+if __name__ == "__main__":
+    name, size, runs, onnx = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] or None
+    print(json.dumps(_worker(name, size, runs, onnx)))
