@@ -24,6 +24,7 @@ class ConfigError(ValueError):
 class ModelConfig:
     generator: str = "reel"
     generator_kwargs: dict = field(default_factory=dict)
+    init: str = "base"  # "base": start from the shipped pre-trained generator; "random": from scratch
     discriminator: str = "multiscale_patch"
     discriminator_kwargs: dict = field(default_factory=dict)
 

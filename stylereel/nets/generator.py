@@ -22,12 +22,42 @@ def build_generator(name: str, **kwargs) -> nn.Module:
     return GENERATORS.get(name)(**kwargs)
 
 
-def _pad_to(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, int, int]:
+BASE_WEIGHTS = {"reel": "base_reel"}  # generator name -> bundled asset (see tools/pretrain_base.py)
+
+
+def load_base_weights(net: nn.Module, name: str, kwargs: dict) -> None:
+    """Load the shipped pre-trained starting point into `net` (built from `name`, `kwargs`).
+
+    The base exists for the default configuration only; anything else must say
+    `model.init=random`, so a silent mismatch can never happen.
+    """
+    import json
+    from importlib import resources
+
+    from safetensors.torch import load_file
+
+    asset = BASE_WEIGHTS.get(name)
+    folder = resources.files("stylereel") / "assets"
+    if asset is None or not (folder / f"{asset}.safetensors").is_file():
+        raise ValueError(f"no pre-trained base for generator {name!r}; use --model.init=random")
+    meta = json.loads((folder / f"{asset}.json").read_text())
+    if meta["generator"]["kwargs"] != kwargs:
+        raise ValueError(f"the pre-trained base is for {name} with {meta['generator']['kwargs'] or 'default'} settings, not {kwargs}; use --model.init=random")
+    with resources.as_file(folder / f"{asset}.safetensors") as path:
+        sd = load_file(str(path))
+    net.load_state_dict({k: v.float() for k, v in sd.items()})
+
+
+def _pad_to(x: torch.Tensor, multiple: int, margin: int = 0) -> tuple[torch.Tensor, int, int]:
+    """Replicate-pad by `margin` on every side, then up to a multiple of the stride.
+
+    The margin keeps the layers' zero padding (a dark rim) outside the picture;
+    replicate rather than zeros so no black border bleeds into the edge pixels.
+    """
     h, w = x.shape[-2:]
-    ph, pw = (-h) % multiple, (-w) % multiple
-    if ph or pw:
-        # Replicate rather than zeros: a black border would bleed into the edge pixels.
-        x = F.pad(x, (0, pw, 0, ph), mode="replicate")
+    ph, pw = (-(h + 2 * margin)) % multiple, (-(w + 2 * margin)) % multiple
+    if margin or ph or pw:
+        x = F.pad(x, (margin, margin + pw, margin, margin + ph), mode="replicate")
     return x, h, w
 
 
@@ -40,36 +70,34 @@ class ReelGenerator(nn.Module):
     large enough for brush strokes); the decoder climbs back with cheap
     depthwise-separable upsampling blocks and additive skips from the encoder
     (they carry the edges that keep the subject recognisable). The last layer
-    is a bilinear x2 upsampling and one 3x3 conv to RGB at full resolution (a
-    pixel shuffle at the same cost printed a visible 2x2 lattice).
+    is a 3x3 conv at half resolution into a pixel shuffle, so no wide tensor
+    is ever written at full resolution (memory traffic, not arithmetic, bounds
+    a CPU there).
     """
 
     stride = 8
+    margin = 16
 
-    def __init__(self, channels: tuple[int, int, int] = (24, 48, 96), n_blocks: int = 6, expand: int = 2, identity_skip: bool = False):
+    def __init__(self, channels: tuple[int, int, int] = (16, 48, 96), n_blocks: int = 6, expand: int = 2):
         super().__init__()
         c0, c1, c2 = channels
         self.channels, self.n_blocks, self.expand = tuple(channels), n_blocks, expand
-        self.identity_skip = identity_skip
         self.enc1 = nn.Sequential(conv(3, c0, 3, stride=2), nn.ReLU(inplace=True))  # 1/2
         self.enc2 = nn.Sequential(conv(c0, c1, 3, stride=2), nn.ReLU(inplace=True))  # 1/4
         self.enc3 = nn.Sequential(conv(c1, c2, 3, stride=2), nn.ReLU(inplace=True))  # 1/8
         self.blocks = nn.Sequential(*[InvertedResidual(c2, expand) for _ in range(n_blocks)])
         self.up2 = UpBlock(c2, c1)  # 1/4
         self.up1 = UpBlock(c1, c0)  # 1/2
-        self.to_rgb = nn.Sequential(nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False), conv(c0, 3, 3))  # full resolution
+        self.to_rgb = nn.Sequential(conv(c0, 12, 3), nn.PixelShuffle(2))  # half resolution -> full
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # [N, 3, H, W] -> [N, 3, H, W]
-        x, h, w = _pad_to(x, self.stride)
+        x, h, w = _pad_to(x, self.stride, self.margin)
+        m = self.margin
         e1 = self.enc1(x)
         e2 = self.enc2(e1)
         y = self.blocks(self.enc3(e2))
         y = self.to_rgb(self.up1(self.up2(y, e2), e1))
-        if self.identity_skip:
-            # Predict a change in logit space: an untrained net returns (nearly) its
-            # input, so a new look starts from a recognisable subject, not grey mush.
-            y = y + torch.logit(x.clamp(1e-3, 1 - 1e-3))
-        return torch.sigmoid(y)[..., :h, :w]
+        return torch.sigmoid(y)[..., m : m + h, m : m + w]
 
 
 @GENERATORS.register("johnson")

@@ -31,7 +31,7 @@ from stylereel.losses.adversarial import AdversarialLoss, feature_matching_loss
 from stylereel.losses.perceptual import content_loss, gram_matrix, pixel_l1_loss, style_loss, tv_loss
 from stylereel.nets.discriminator import build_discriminator
 from stylereel.nets.features import VGGFeatures
-from stylereel.nets.generator import build_generator
+from stylereel.nets.generator import build_generator, load_base_weights
 from stylereel.train.checkpoint import load_state, save_model, save_state
 
 STATE_FILE = Path("checkpoints") / "state.pt"
@@ -78,7 +78,12 @@ class Trainer:
             self.style_sampler = CropSampler([(s,) for s in self.styles], d.size, d.scale_jitter, d.flip)
             self.preview = [content[0]]
 
-        self.G = build_generator(m.generator, **m.generator_kwargs).to(self.device)
+        self.G = build_generator(m.generator, **m.generator_kwargs)
+        if m.init == "base":
+            load_base_weights(self.G, m.generator, m.generator_kwargs)
+        elif m.init != "random":
+            raise ValueError(f"model.init must be 'base' or 'random', not {m.init!r}")
+        self.G.to(self.device)
         self.D = build_discriminator(m.discriminator, **m.discriminator_kwargs).to(self.device)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         layers = set(lo.content_layers) | set(lo.style_layers)
@@ -119,8 +124,8 @@ class Trainer:
     def g_step(self, x: torch.Tensor, real: torch.Tensor, fake: torch.Tensor) -> dict[str, float]:
         lo = self.cfg.loss
         self.D.requires_grad_(False)  # no D grads from the G step
-        fake_out = self.D(self._d_in(x, fake))
-        terms: dict[str, torch.Tensor] = {"adv": lo.adv_weight * self.adv.g(fake_out)}
+        fake_out = self.D(self._d_in(x, fake)) if lo.adv_weight or (self.paired and lo.feature_matching_weight) else None
+        terms: dict[str, torch.Tensor] = {"adv": lo.adv_weight * self.adv.g(fake_out)} if lo.adv_weight else {}
         f_fake = self._features(fake)
         with torch.no_grad():
             # Content is kept to the input (unpaired) or moved to the painted target (paired).
@@ -164,7 +169,9 @@ class Trainer:
         self.G.train()
         x, real = self._batch()
         fake = self.G(x)
-        losses = self.d_step(x, real, fake)
+        lo = self.cfg.loss
+        # Without an adversarial or feature-matching term the discriminator has no say: skip it.
+        losses = self.d_step(x, real, fake) if lo.adv_weight or (self.paired and lo.feature_matching_weight) else {}
         losses.update(self.g_step(x, real, fake))
         self.step += 1
         return losses
