@@ -74,7 +74,7 @@ def test_training_reduces_the_style_distance(data_dir, tmp_path):
     from stylereel.data.images import load_images
     from stylereel.metrics.style import StyleMetrics
 
-    cfg = apply_overrides(tiny_unpaired(data_dir, 30), ["train.lr_g=3e-3"])
+    cfg = apply_overrides(tiny_unpaired(data_dir, 30), ["train.lr_g=3e-3", "model.init=random"])
     t = Trainer(cfg, tmp_path / "run")
     metrics = StyleMetrics(t.grams)
     x = load_images([data_dir / "fruits.png"], max_side=96)[0][None]  # [1, 3, H, W]
