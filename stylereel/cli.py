@@ -116,7 +116,9 @@ def _fit(cfg, out: Path, resume: bool) -> Path:
     # With a time budget the bar runs on seconds (its ETA is the budget); otherwise on steps.
     timed = cfg.train.minutes is not None
     total = round(cfg.train.minutes * 60) if timed else cfg.train.steps
-    bar = tqdm(total=total, initial=0 if timed else trainer.step, unit="s" if timed else "step", dynamic_ncols=True, desc=out.name)
+    # A seconds bar has no meaningful rate ("1.0s/s"): show elapsed < remaining and the step count instead.
+    fmt = "{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}{postfix}" if timed else None
+    bar = tqdm(total=total, initial=0 if timed else trainer.step, unit="s" if timed else "step", dynamic_ncols=True, desc=out.name, bar_format=fmt)
 
     def on_step(info) -> None:
         bar.update(min(round(info.elapsed), total) - bar.n if timed else info.step - bar.n)
