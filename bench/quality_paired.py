@@ -16,9 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import av
@@ -30,7 +28,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.results import write_section  # noqa: E402
+from bench.results import rel_path, train_timed, write_section  # noqa: E402
 from stylereel.io.frames import write_image  # noqa: E402
 from stylereel.metrics.image import psnr, ssim  # noqa: E402
 from stylereel.render.contact_sheet import write_contact_sheet  # noqa: E402
@@ -84,11 +82,7 @@ def main() -> None:
         for k in keys:
             write_image(pairs / "input" / f"tree.{k:04d}.png", frames[k])
             write_image(pairs / "target" / f"tree.{k:04d}.png", paint(frames[k]))
-        cmd = [sys.executable, "-m", "stylereel.cli", "train", "--pairs", str(pairs), "--out", str(run),
-               "--minutes", str(args.minutes), "--steps", "1000000", *overrides]
-        t0 = time.monotonic()
-        subprocess.run(cmd, check=True)
-        train_s = time.monotonic() - t0
+        train_s = train_timed(["--pairs", str(pairs)], run, args.minutes, overrides)
     else:
         train_s = float("nan")
     info = json.loads((run / "model" / "model.json").read_text())
@@ -126,7 +120,7 @@ def main() -> None:
     for name, vals in scores.items():
         p, s = np.mean([v[0] for v in vals]), np.mean([v[1] for v in vals])
         lines.append(f"| {name} | {p:.2f} | {s:.4f} |")
-    lines += ["", f"Contact sheet: `{args.sheet.relative_to(ROOT)}`."]
+    lines += ["", f"Contact sheet: `{rel_path(args.sheet)}`."]
     (args.work / "report.json").write_text(json.dumps({k: v for k, v in scores.items()}, indent=2))
     write_section("paired", "Paired keyframes: two painted frames -> the rest of the shot", "\n".join(lines))
     print("\n".join(lines))

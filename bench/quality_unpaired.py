@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,7 +23,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.results import write_section  # noqa: E402
+from bench.results import rel_path, train_timed, write_section  # noqa: E402
 from stylereel.data.images import load_images  # noqa: E402
 from stylereel.metrics.gatys import gatys  # noqa: E402
 from stylereel.metrics.style import StyleMetrics  # noqa: E402
@@ -53,11 +52,7 @@ def main() -> None:
     run = args.work / "run"
     if not args.reuse:
         shutil.rmtree(args.work, ignore_errors=True)
-        cmd = [sys.executable, "-m", "stylereel.cli", "train", "--content", *map(str, train), "--style", str(style),
-               "--out", str(run), "--minutes", str(args.minutes), "--steps", "1000000", *overrides]
-        t0 = time.monotonic()
-        subprocess.run(cmd, check=True)
-        train_s = time.monotonic() - t0
+        train_s = train_timed(["--content", *map(str, train), "--style", str(style)], run, args.minutes, overrides)
     else:
         train_s = float("nan")
     info = json.loads((run / "model" / "model.json").read_text())
@@ -106,7 +101,7 @@ def main() -> None:
         label = {"gatys": f"Gatys optimisation ({args.gatys_steps} Adam steps, same trunk and loss)"}.get(who, who)
         lines.append(f"| {label} | {mean(who, 'style_distance'):.3f} | {mean(who, 'content_distance'):.3f} |")
     lines += ["", f"Style-distance gap closed by the feed-forward model: **{closed:.0%}** "
-              f"((content − model) / (content − Gatys)). Contact sheet: `{args.sheet.relative_to(ROOT)}`."]
+              f"((content − model) / (content − Gatys)). Contact sheet: `{rel_path(args.sheet)}`."]
     write_section("unpaired", "Unpaired look: Starry Night on held-out photos", "\n".join(lines))
     print("\n".join(lines))
 

@@ -1,4 +1,5 @@
-"""Write one benchmark's section of bench/RESULTS.md, leaving the other sections alone."""
+"""Shared by the benchmark scripts: timed training through the real CLI, and writing
+one benchmark's section of bench/RESULTS.md while leaving the other sections alone."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import platform
 import re
 import subprocess
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -26,8 +28,17 @@ def machine() -> str:
     return f"{cpu}, {torch.get_num_threads()} threads, torch {torch.__version__}, Python {platform.python_version()}"
 
 
+def train_timed(data_args: list[str], out: Path, minutes: float, overrides: list[str]) -> float:
+    """Run `stylereel train` as a user would, on a wall-clock budget; returns the seconds it took."""
+    cmd = [sys.executable, "-m", "stylereel.cli", "train", *data_args, "--out", str(out),
+           "--minutes", str(minutes), "--steps", "1000000", *overrides]
+    t0 = time.monotonic()
+    subprocess.run(cmd, check=True)
+    return time.monotonic() - t0
+
+
 def write_section(name: str, title: str, body: str) -> None:
-    command = " ".join(["python", _rel(sys.argv[0]), *sys.argv[1:]])
+    command = " ".join(["python", rel_path(sys.argv[0]), *sys.argv[1:]])
     block = (
         f"<!-- {name}:start -->\n## {title}\n\n"
         f"Command: `{command}`  \nMeasured {date.today().isoformat()} on {machine()}.\n\n{body.strip()}\n"
@@ -39,7 +50,7 @@ def write_section(name: str, title: str, body: str) -> None:
     RESULTS.write_text(text)
 
 
-def _rel(script: str) -> str:
+def rel_path(script: str | Path) -> str:
     p = Path(script).resolve()
     try:
         return p.relative_to(Path(__file__).resolve().parent.parent).as_posix()
