@@ -50,6 +50,29 @@ def colour_transfer(frame: np.ndarray, ref: np.ndarray) -> np.ndarray:
     return out.clamp(0, 1)[0].permute(1, 2, 0).numpy()
 
 
+class PaintedShot:
+    """tree.avi with keyframes painted by multistyle26 and the other frames to score."""
+
+    def __init__(self, data: Path, look: int, keyframes: list[int], n_scored: int):
+        self.frames = decode(data / "video" / "tree.avi")
+        self._painter = ort.InferenceSession(str(data / "models" / "multistyle26.onnx"), providers=["CPUExecutionProvider"])
+        self._weights = np.zeros(26, np.float32)
+        self._weights[look] = 1.0
+        self.keys = list(keyframes)
+        others = [i for i in range(len(self.frames)) if i not in self.keys]
+        self.scored = others[:: max(1, len(others) // n_scored)][:n_scored]
+
+    def paint(self, rgb: np.ndarray) -> np.ndarray:
+        out = self._painter.run(None, {"image": rgb.transpose(2, 0, 1)[None], "style_weights": self._weights})[0]
+        return np.clip(out[0].transpose(1, 2, 0), 0, 1)
+
+    def write_keyframes(self, pairs: Path) -> Path:
+        for k in self.keys:
+            write_image(pairs / "input" / f"tree.{k:04d}.png", self.frames[k])
+            write_image(pairs / "target" / f"tree.{k:04d}.png", self.paint(self.frames[k]))
+        return pairs
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, required=True)
@@ -62,32 +85,17 @@ def main() -> None:
     ap.add_argument("--reuse", action="store_true")
     args, overrides = ap.parse_known_args()
 
-    frames = decode(args.data / "video" / "tree.avi")
-    painter = ort.InferenceSession(str(args.data / "models" / "multistyle26.onnx"), providers=["CPUExecutionProvider"])
-    weights = np.zeros(26, np.float32)
-    weights[args.look] = 1.0
-
-    def paint(rgb: np.ndarray) -> np.ndarray:
-        out = painter.run(None, {"image": rgb.transpose(2, 0, 1)[None], "style_weights": weights})[0]
-        return np.clip(out[0].transpose(1, 2, 0), 0, 1)
-
-    keys = args.keyframes
-    others = [i for i in range(len(frames)) if i not in keys]
-    step = max(1, len(others) // args.frames)
-    scored = others[::step][: args.frames]
-    pairs = args.work / "keyframes"
+    shot = PaintedShot(args.data, args.look, args.keyframes, args.frames)
+    frames, keys, scored, paint = shot.frames, shot.keys, shot.scored, shot.paint
     run = args.work / "run"
     if not args.reuse:
         shutil.rmtree(args.work, ignore_errors=True)
-        for k in keys:
-            write_image(pairs / "input" / f"tree.{k:04d}.png", frames[k])
-            write_image(pairs / "target" / f"tree.{k:04d}.png", paint(frames[k]))
-        train_s = train_timed(["--pairs", str(pairs)], run, args.minutes, overrides)
-    else:
-        train_s = float("nan")
+        shot.write_keyframes(args.work / "keyframes")
+        train_timed(["--pairs", str(args.work / "keyframes")], run, args.minutes, overrides)
     info = json.loads((run / "model" / "model.json").read_text())
     stylizer = Stylizer(run, device="cpu")
     key_targets = {k: paint(frames[k]) for k in keys}
+    train_s = info.get("elapsed_s", float("nan"))
 
     t = lambda a: torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)[None]  # noqa: E731
     scores = {"untouched frame": [], "colour transfer": [], "stylereel": []}

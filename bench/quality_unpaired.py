@@ -52,10 +52,9 @@ def main() -> None:
     run = args.work / "run"
     if not args.reuse:
         shutil.rmtree(args.work, ignore_errors=True)
-        train_s = train_timed(["--content", *map(str, train), "--style", str(style)], run, args.minutes, overrides)
-    else:
-        train_s = float("nan")
+        train_timed(["--content", *map(str, train), "--style", str(style)], run, args.minutes, overrides)
     info = json.loads((run / "model" / "model.json").read_text())
+    train_s = info.get("elapsed_s", float("nan"))
     cfg = info["config"]
     grams = load_style_grams(run)
     metrics = StyleMetrics(grams)

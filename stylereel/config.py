@@ -71,6 +71,7 @@ class TrainConfig:
     log_every: int = 10
     sample_every: int = 200
     checkpoint_every: int = 200
+    snapshot_every: int = 0  # keep a usable model every N steps in RUN/snapshots/step_NNNNNN (0: off)
 
 
 @dataclass

@@ -47,9 +47,13 @@ def test_unpaired_train_stylize_eval(tmp_path, data_dir):
     run = tmp_path / "run"
     r = stylereel(
         "train", "--content", data_dir / "fruits.png", data_dir / "home.png", "--style", data_dir / "starry_night.png",
-        "--out", run, "--steps", 30, *[f"--{o}" for o in TINY],
+        "--out", run, "--steps", 30, "--train.snapshot_every=10", *[f"--{o}" for o in TINY],
     )
     assert "model:" in r.stdout
+    snaps = sorted(p.name for p in (run / "snapshots").iterdir())
+    assert snaps == ["step_000000", "step_000010", "step_000020", "step_000030"]
+    snap = json.loads((run / "snapshots" / "step_000020" / "model.json").read_text())
+    assert snap["steps"] == 20 and snap["elapsed_s"] > 0
     for f in ("model/model.json", "model/generator.safetensors", "model/style_grams.safetensors", "checkpoints/state.pt", "config.yaml"):
         assert (run / f).is_file(), f
     assert list((run / "tb").iterdir()), "TensorBoard events written"
@@ -58,6 +62,9 @@ def test_unpaired_train_stylize_eval(tmp_path, data_dir):
 
     out = tmp_path / "styled.png"
     stylereel("stylize", run, data_dir / "fruits.png", "-o", out)
+    early = tmp_path / "early.png"
+    stylereel("stylize", run / "snapshots" / "step_000010", data_dir / "fruits.png", "-o", early)
+    assert np.abs(read_image(early).rgb - read_image(out).rgb).mean() > 0  # a snapshot is its own model
     src, res = read_image(data_dir / "fruits.png"), read_image(out)
     assert res.rgb.shape == src.rgb.shape
     assert np.abs(res.rgb - src.rgb).mean() > 0.01  # it did something

@@ -69,14 +69,17 @@ class ReelGenerator(nn.Module):
     inverted-residual blocks does most of the work (the receptive field there is
     large enough for brush strokes); the decoder climbs back with cheap
     depthwise-separable upsampling blocks and additive skips from the encoder
-    (they carry the edges that keep the subject recognisable). The last layer
-    is a 3x3 conv at half resolution into a pixel shuffle, so no wide tensor
-    is ever written at full resolution (memory traffic, not arithmetic, bounds
-    a CPU there).
+    (they carry the edges that keep the subject recognisable). At full
+    resolution there is one thin layer only (memory traffic, not arithmetic,
+    bounds a CPU there): the look is drawn in RGB at half resolution and
+    upsampled bilinearly, then a 3x3 conv with 8 channels over the frame and
+    that upsampled RGB adds full-resolution texture and crisp edges. Bilinear
+    upsampling cannot draw the 2x2 lattice a pixel shuffle leaves in flat areas.
     """
 
     stride = 8
     margin = 16
+    halo = 80  # receptive-field radius (70 px) rounded up to the stride: tiles need this much context
 
     def __init__(self, channels: tuple[int, int, int] = (16, 48, 96), n_blocks: int = 6, expand: int = 2):
         super().__init__()
@@ -88,7 +91,9 @@ class ReelGenerator(nn.Module):
         self.blocks = nn.Sequential(*[InvertedResidual(c2, expand) for _ in range(n_blocks)])
         self.up2 = UpBlock(c2, c1)  # 1/4
         self.up1 = UpBlock(c1, c0)  # 1/2
-        self.to_rgb = nn.Sequential(conv(c0, 12, 3), nn.PixelShuffle(2))  # half resolution -> full
+        self.to_rgb = conv(c0, 3, 3)  # 1/2
+        self.up = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False)
+        self.detail = nn.Sequential(conv(6, 8, 3), nn.ReLU(inplace=True), conv(8, 3, 1))  # full resolution: frame + RGB
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # [N, 3, H, W] -> [N, 3, H, W]
         x, h, w = _pad_to(x, self.stride, self.margin)
@@ -96,7 +101,8 @@ class ReelGenerator(nn.Module):
         e1 = self.enc1(x)
         e2 = self.enc2(e1)
         y = self.blocks(self.enc3(e2))
-        y = self.to_rgb(self.up1(self.up2(y, e2), e1))
+        y = self.up(self.to_rgb(self.up1(self.up2(y, e2), e1)))
+        y = y + self.detail(torch.cat([x, y], 1))
         return torch.sigmoid(y)[..., m : m + h, m : m + w]
 
 
@@ -107,6 +113,7 @@ class JohnsonGenerator(nn.Module):
     Normalisation layers are left out (tile-exactness), replaced by ReZero gains."""
 
     stride = 4
+    halo = 64  # receptive-field radius (51 px) rounded up
 
     def __init__(self, n_blocks: int = 5):
         super().__init__()

@@ -187,6 +187,8 @@ class Trainer:
         writer = SummaryWriter(str(self.out / "tb"), purge_step=self.step)
         start = time.monotonic()
         deadline = start + 60 * t.minutes if t.minutes else None
+        if t.snapshot_every and self.step == 0:
+            self.save_model(self.out / "snapshots" / "step_000000", 0.0)  # the starting point, for comparison
         try:
             while self.step < t.steps and (deadline is None or time.monotonic() < deadline):
                 losses = self.train_step()
@@ -196,12 +198,14 @@ class Trainer:
                 if self.step % t.sample_every == 0:
                     writer.add_image("samples", self.sample_grid(), self.step)
                 if self.step % t.checkpoint_every == 0:
-                    self.save()
+                    self.save(time.monotonic() - start)
+                if t.snapshot_every and self.step % t.snapshot_every == 0:
+                    self.save_model(self.out / "snapshots" / f"step_{self.step:06d}", time.monotonic() - start)
                 if on_step:
                     on_step(StepInfo(self.step, t.steps, losses, time.monotonic() - start))
         finally:
             writer.close()
-        self.save()
+        self.save(time.monotonic() - start)
         return self.out / "model"
 
     @torch.no_grad()
@@ -212,7 +216,7 @@ class Trainer:
 
     # -- artifacts --------------------------------------------------------------
 
-    def save(self) -> None:
+    def save(self, elapsed_s: float | None = None) -> None:
         state = {
             "step": self.step,
             "G": self.G.state_dict(),
@@ -226,14 +230,19 @@ class Trainer:
             "config": self.cfg.to_dict(),
         }
         save_state(self.out / STATE_FILE, state)
+        self.save_model(self.out / "model", elapsed_s)
+
+    def save_model(self, model_dir: Path, elapsed_s: float | None = None) -> None:
+        """The inference model (EMA generator) as it is now; `elapsed_s`: training time in this run so far."""
         m = self.cfg.model
         info = {
             "generator": {"name": m.generator, "kwargs": m.generator_kwargs},
             "mode": self.cfg.data.mode,
             "steps": self.step,
+            **({"elapsed_s": round(elapsed_s, 2)} if elapsed_s is not None else {}),
             "config": self.cfg.to_dict(),
         }
-        save_model(self.out / "model", self.G_ema, info, self.grams or None)
+        save_model(model_dir, self.G_ema, info, self.grams or None)
 
     def _load(self, state: dict) -> None:
         self.step = state["step"]
