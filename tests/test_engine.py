@@ -16,18 +16,28 @@ def _generator(name: str) -> torch.nn.Module:
     return g
 
 
-def test_engine_fp32_matches_the_plain_net_and_bf16_stays_close():
+@pytest.mark.parametrize("backend", ["openvino", "torch"])  # CPU's runtime, and CUDA's (run here on the CPU)
+def test_engine_fp32_matches_the_plain_net_and_bf16_stays_close(backend):
     g = _generator("reel")
     x = torch.rand(1, 3, 72, 100)
     with torch.no_grad():
         ref = g(x)
-    fp32 = InferenceEngine(g, "cpu", bf16=False)(x)
+    fp32 = InferenceEngine(g, "cpu", bf16=False, backend=backend)(x)
     assert fp32.shape == ref.shape and fp32.dtype == torch.float32
     assert torch.allclose(fp32, ref, atol=1e-5)
-    bf16 = InferenceEngine(g, "cpu", bf16=True)(x)
+    bf16 = InferenceEngine(g, "cpu", bf16=True, backend=backend)(x)
     assert bf16.dtype == torch.float32
     assert (bf16 - ref).abs().mean() < 2 / 255
     assert next(g.parameters()).dtype == torch.float32  # the caller's network is left alone
+
+
+def test_one_engine_renders_any_frame_size():
+    g = _generator("reel")
+    engine = InferenceEngine(g, "cpu", bf16=False)
+    for h, w in [(64, 64), (101, 37), (2, 500)]:
+        x = torch.rand(2, 3, h, w)
+        with torch.no_grad():
+            assert torch.allclose(engine(x), g(x), atol=1e-5)
 
 
 @pytest.mark.parametrize("name", ["reel", "johnson"])

@@ -1,18 +1,19 @@
-"""The inference path every renderer goes through: one place decides memory
-layout, precision and tiling for a generator on a device.
+"""The inference path every renderer goes through: one place decides runtime,
+precision and tiling for a generator on a device.
 
-- channels_last lets oneDNN run the depthwise and 1x1 convs without layout
-  reorders.
-- bf16 halves the memory traffic that bounds these thin layers and uses the
-  CPU's bf16 units (AVX-512 BF16 / AMX) or CUDA's tensor cores. The engine
-  keeps its own bf16 copy of the weights rather than autocasting, which would
-  re-cast every weight on every frame. The output is float32 either way; bf16
-  moves it by well under one 8-bit code value on average (tests/test_engine.py).
+- CPU: the generator is converted once to OpenVINO (any input size) and run by
+  its CPU plugin, which fuses the thin layers this network is made of; in bf16
+  where the CPU has bf16 units (AVX-512 BF16 / AMX). Measured against PyTorch
+  eager (channels_last, bf16 weights), torch.compile and ONNX Runtime in
+  bench/RESULTS.md, section "backends": it was the fastest.
+- CUDA: PyTorch, channels_last, a bf16 copy of the weights where supported.
+- Either way the output is float32; bf16 moves it by well under one 8-bit code
+  value on average (tests/test_engine.py).
 - Frames larger than `tile_pixels` are rendered in tiles, each with a halo of
   real picture as wide as the generator's receptive field (`net.halo`) and
   aligned to its stride, so the result is the same as one pass over the whole
-  frame while the working set stays in cache: on 2 CPU cores a 4K frame in one
-  piece costs 145 ms per megapixel, in 2-megapixel tiles about 70.
+  frame while the working set stays small (bench/RESULTS.md, section "backends",
+  has the tile-size sweep that picked CPU_TILE_PIXELS).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from torch import nn
 
 from stylereel.device import bf16_supported
 
-CPU_TILE_PIXELS = 2**21  # measured on the default generator: bench/RESULTS.md "tiles"
+CPU_TILE_PIXELS = 2**21
 CUDA_TILE_PIXELS = 2**25  # a GPU wants large batches of work; this bounds memory only
 
 
@@ -54,29 +55,36 @@ def plan_tiles(h: int, w: int, stride: int, halo: int, budget: int) -> list[tupl
 
 
 class InferenceEngine:
-    def __init__(self, net: nn.Module, device: torch.device | str | None = None, bf16: bool | None = None, channels_last: bool = True, tile_pixels: int | None = None):
+    """Runs a generator on frames of any size: OpenVINO on CPU, PyTorch on CUDA.
+
+    `backend` ("openvino" or "torch") overrides the choice, for benchmarks and tests.
+    """
+
+    def __init__(self, net: nn.Module, device: torch.device | str | None = None, bf16: bool | None = None,
+                 tile_pixels: int | None = None, backend: str | None = None):
         self.device = torch.device(device) if device is not None else next(net.parameters()).device
-        self.channels_last = channels_last
         self.bf16 = bf16_supported(self.device) if bf16 is None else bf16
-        self.dtype = torch.bfloat16 if self.bf16 else torch.float32
+        self.backend = backend or ("openvino" if self.device.type == "cpu" else "torch")
         self.tile_pixels = tile_pixels or (CUDA_TILE_PIXELS if self.device.type == "cuda" else CPU_TILE_PIXELS)
         self.stride = getattr(net, "stride", 1)
         self.halo = getattr(net, "halo", None)
-        fmt = torch.channels_last if channels_last else torch.contiguous_format
-        self.net = copy.deepcopy(net).eval().requires_grad_(False).to(self.device, self.dtype, memory_format=fmt)
-
-    def _run(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.to(self.device, self.dtype)
-        if self.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        return self.net(x)
+        net = copy.deepcopy(net).float().eval().requires_grad_(False)
+        if self.backend == "openvino":
+            if self.device.type != "cpu":
+                raise ValueError(f"the openvino backend runs on the CPU, not {self.device}")
+            self._run = _openvino_runner(net, self.bf16)
+        elif self.backend == "torch":
+            self._run = _torch_runner(net, self.device, self.bf16)
+        else:
+            raise ValueError(f"unknown inference backend {backend!r}; use 'openvino' or 'torch'")
 
     @torch.inference_mode()
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """[N, 3, H, W] float in [0, 1] (any device) -> same shape, float32, on the engine's device."""
+        x = x.to(self.device, torch.float32)
         n, _, h, w = x.shape
         if self.halo is None or h * w <= self.tile_pixels:
-            return self._run(x).float().contiguous()
+            return self._run(x)
         out = torch.empty(n, 3, h, w, device=self.device)
         hl = self.halo
         for y0, y1, x0, x1 in plan_tiles(h, w, self.stride, hl, self.tile_pixels):
@@ -84,3 +92,42 @@ class InferenceEngine:
             tile = self._run(x[..., ty : min(y1 + hl, h), tx : min(x1 + hl, w)])
             out[..., y0:y1, x0:x1] = tile[..., y0 - ty : y1 - ty, x0 - tx : x1 - tx]
         return out
+
+
+def _openvino_runner(net: nn.Module, bf16: bool):
+    """Convert once (input of any size), compile for this CPU; float32 in and out.
+
+    The conversion goes through OpenVINO's PyTorch frontend directly rather than
+    `openvino.convert_model`, which reports usage over the network unless the
+    user has opted out: rendering must stay offline.
+    """
+    import openvino as ov
+    from openvino.frontend import FrontEndManager
+    from openvino.frontend.pytorch.ts_decoder import TorchScriptPythonDecoder
+
+    frontend = FrontEndManager().load_by_framework("pytorch")
+    decoder = TorchScriptPythonDecoder(net, example_input=(torch.rand(1, 3, 64, 64),))  # must outlive convert()
+    model = frontend.convert(frontend.load(decoder))
+    model.reshape(ov.PartialShape([-1, 3, -1, -1]))
+    config = {
+        "INFERENCE_PRECISION_HINT": "bf16" if bf16 else "f32",
+        "PERFORMANCE_HINT": "LATENCY",
+        "INFERENCE_NUM_THREADS": torch.get_num_threads(),
+    }
+    request = ov.Core().compile_model(model, "CPU", config).create_infer_request()
+
+    def run(x: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(request.infer({0: x.contiguous().numpy()})[0])  # a copy, not the request's buffer
+
+    return run
+
+
+def _torch_runner(net: nn.Module, device: torch.device, bf16: bool):
+    """channels_last, and a bf16 copy of the weights (not autocast, which re-casts every weight every frame)."""
+    dtype = torch.bfloat16 if bf16 else torch.float32
+    net = net.to(device, dtype, memory_format=torch.channels_last)
+
+    def run(x: torch.Tensor) -> torch.Tensor:
+        return net(x.to(dtype).contiguous(memory_format=torch.channels_last)).float().contiguous()
+
+    return run
