@@ -42,7 +42,7 @@ def main() -> None:
     ap.add_argument("--gatys-steps", type=int, default=300)
     ap.add_argument("--work", type=Path, default=ROOT / "bench" / "runs" / "unpaired")
     ap.add_argument("--sheet", type=Path, default=ROOT / "docs" / "images" / "unpaired_starry_night.png")
-    ap.add_argument("--reuse", action="store_true", help="score an existing run in --work instead of training")
+    ap.add_argument("--reuse", action="store_true", help="score the model already in --work/run (bench/generators.py trains the same one: link its unpaired_reel there)")
     args, overrides = ap.parse_known_args()
 
     photos = sorted((args.data / "photos").glob("*.jpg"))
@@ -87,11 +87,12 @@ def main() -> None:
     report = {"steps": info["steps"], "train_seconds": train_s, "rows": rows, "gap_closed": closed}
     (args.work / "report.json").write_text(json.dumps(report, indent=2))
 
+    reused = " Model scored with `--reuse`: the `stylereel` run of bench/generators.py (same data, settings and budget)." if args.reuse else ""
     lines = [
         f"Trained {info['steps']} steps in {train_s / 60:.1f} min on {len(train)} photos "
         f"({', '.join(p.name for p in train)}) with `{args.style}`; scored on held-out "
         f"{', '.join(args.held_out)} at {args.size} px (longer side). Distances are relative "
-        "(see `stylereel/metrics/style.py`); lower is closer.",
+        "(see `stylereel/metrics/style.py`); lower is closer." + reused,
         "",
         "| image | style distance | content distance |",
         "| --- | --- | --- |",

@@ -9,7 +9,6 @@ Weights are random: only their cost is measured here.
 
 from __future__ import annotations
 
-import torch
 from torch import nn
 
 

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Callable
 
 import torch
-from torch import nn
 
 from stylereel.config import RunConfig
 from stylereel.data.crops import CropSampler
