@@ -40,9 +40,9 @@ def plan_tiles(h: int, w: int, stride: int, halo: int, budget: int) -> list[tupl
     if h * w <= budget:
         return [(0, h, 0, w)]
     best = None
-    for nx in range(1, 33):
-        cw = math.ceil(w / nx / stride) * stride
-        ch = next((math.ceil(h / ny / stride) * stride for ny in range(1, h // stride + 2) if (math.ceil(h / ny / stride) * stride + 2 * halo) * (cw + 2 * halo) <= budget), None)
+    for columns in range(1, 33):
+        cw = _stride_ceil(w / columns, stride)
+        ch = _core_height(h, cw, stride, halo, budget)
         if ch is None:
             continue
         boxes = [(y, min(y + ch, h), x, min(x + cw, w)) for y in range(0, h, ch) for x in range(0, w, cw)]
@@ -52,6 +52,19 @@ def plan_tiles(h: int, w: int, stride: int, halo: int, budget: int) -> list[tupl
     if best is None:
         raise ValueError(f"no tiling of {w}x{h} fits {budget} pixels with a {halo}-pixel halo")
     return best[1]
+
+
+def _stride_ceil(v: float, stride: int) -> int:
+    return math.ceil(v / stride) * stride
+
+
+def _core_height(h: int, cw: int, stride: int, halo: int, budget: int) -> int | None:
+    """Core height for the fewest rows of tiles `cw` wide whose haloed size fits `budget`."""
+    for rows in range(1, h // stride + 2):
+        ch = _stride_ceil(h / rows, stride)
+        if (ch + 2 * halo) * (cw + 2 * halo) <= budget:
+            return ch
+    return None
 
 
 class InferenceEngine:
