@@ -7,6 +7,7 @@ own. Timings are warmed up and the median of several runs.
 
 from __future__ import annotations
 
+import copy
 import json
 import resource
 import statistics
@@ -22,7 +23,12 @@ SIZES = {"1080p": (1080, 1920), "2160p": (2160, 3840)}
 
 
 def conv_macs(net: nn.Module, shape: tuple[int, ...]) -> int:
-    """Multiply-accumulates of every conv / transposed conv for one input of `shape`."""
+    """Multiply-accumulates of every conv / transposed conv for one input of `shape`.
+
+    Counted at the real size on shape-only "meta" tensors (instant): the margin a
+    generator pads around the frame and the rounding to its stride are included
+    exactly, which scaling up a small probe would overstate."""
+    net = copy.deepcopy(net).to("meta")
     total = 0
 
     def hook(m, inp, out):
@@ -36,7 +42,7 @@ def conv_macs(net: nn.Module, shape: tuple[int, ...]) -> int:
 
     hooks = [m.register_forward_hook(hook) for m in net.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
     with torch.no_grad():
-        net(torch.zeros(shape))
+        net(torch.zeros(shape, device="meta"))
     for h in hooks:
         h.remove()
     return total
@@ -74,7 +80,7 @@ def _worker(name: str, size: str, runs: int, onnx_path: str | None) -> dict:
         from stylereel.render.engine import InferenceEngine
 
         net = _build(name)
-        macs = conv_macs(net, (1, 3, 64, 64)) * (h * w) / (64 * 64)
+        macs = conv_macs(net, (1, 3, h, w))
         engine = InferenceEngine(net) if name == "stylereel" else None
         x = torch.rand(1, 3, h, w)
         base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
