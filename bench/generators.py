@@ -6,9 +6,10 @@ budget, and how fast each trains.
 
 Three trainings per task, one after the other, each alone on the machine:
 
-- stylereel: the default generator fine-tuned from the shipped base (what a user gets);
-- stylereel, random init: the same architecture from scratch (the architecture alone);
-- Johnson-size: the `johnson` generator (Johnson et al.'s layer table) from scratch.
+- stylereel: the default generator on the defaults (from scratch, at its own learning rate);
+- stylereel from the base: the same, fine-tuned from the shipped base (`model.init=base`);
+- Johnson-size: the `johnson` generator (Johnson et al.'s layer table) from scratch, at its
+  paper's learning rate (bench/learning_rates.py: the higher one diverges).
 
 Unpaired: `photos/` minus the held-out ones + `styles/starry_night.jpg`, scored
 on the held-out photos (style and content distance, as bench/quality_unpaired.py).
@@ -32,20 +33,21 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.quality_paired import PaintedShot  # noqa: E402
-from bench.results import rel_path, train_timed, write_section  # noqa: E402
+from bench.results import HELD_OUT, photo_split, rel_path, train_timed, write_section  # noqa: E402
 from stylereel.data.images import load_images  # noqa: E402
 from stylereel.metrics.image import psnr, ssim  # noqa: E402
 from stylereel.metrics.style import StyleMetrics  # noqa: E402
+from stylereel.nets.generator import GENERATORS  # noqa: E402
 from stylereel.render.contact_sheet import write_contact_sheet  # noqa: E402
 from stylereel.render.stylize import Stylizer  # noqa: E402
 from stylereel.train.checkpoint import load_style_grams  # noqa: E402
 
 VARIANTS = {
     "stylereel": [],
-    "stylereel, random init": ["--model.init=random"],
-    "Johnson-size": ["--model.generator=johnson", "--model.init=random"],
+    "stylereel from the base": ["--model.init=base"],
+    "Johnson-size": ["--model.generator=johnson"],
 }
-SLUG = {"stylereel": "reel", "stylereel, random init": "reel_random", "Johnson-size": "johnson"}
+SLUG = {"stylereel": "reel", "stylereel from the base": "reel_base", "Johnson-size": "johnson"}
 
 
 def time_to_quality(curve: list[tuple[float, float]], fraction: float = 0.9) -> float:
@@ -68,23 +70,28 @@ def main() -> None:
     ap.add_argument("--data", type=Path, required=True)
     ap.add_argument("--minutes", type=float, default=10.0, help="budget of each unpaired training")
     ap.add_argument("--paired-minutes", type=float, default=5.0, help="budget of each paired training")
-    ap.add_argument("--held-out", nargs="+", default=["home.jpg", "orange.jpg"])
+    ap.add_argument("--held-out", nargs="+", default=HELD_OUT)
     ap.add_argument("--size", type=int, default=384, help="longer side of the held-out photos when scored")
     ap.add_argument("--snapshot-every", type=int, default=40)
     ap.add_argument("--work", type=Path, default=ROOT / "bench" / "runs" / "generators")
     ap.add_argument("--sheet", type=Path, default=ROOT / "docs" / "images" / "generators.png")
     ap.add_argument("--reuse", action="store_true", help="score existing runs in --work instead of training")
+    ap.add_argument("--train", nargs="+", choices=list(SLUG.values()), default=list(SLUG.values()),
+                    help="train only these variants and score the others' existing runs in --work")
     args = ap.parse_args()
 
-    photos = sorted((args.data / "photos").glob("*.jpg"))
-    train = [p for p in photos if p.name not in args.held_out]
-    held_paths = [args.data / "photos" / n for n in args.held_out]
+    train, held_paths = photo_split(args.data, args.held_out)
     style = args.data / "styles" / "starry_night.jpg"
     shot = PaintedShot(args.data, 12, [10, 50], 50)
     if not args.reuse:
-        shutil.rmtree(args.work, ignore_errors=True)
+        if len(args.train) == len(SLUG):
+            shutil.rmtree(args.work, ignore_errors=True)
         pairs = shot.write_keyframes(args.work / "keyframes")
         for name, extra in VARIANTS.items():
+            if SLUG[name] not in args.train:
+                continue
+            for task in ("unpaired", "paired"):
+                shutil.rmtree(args.work / f"{task}_{SLUG[name]}", ignore_errors=True)
             train_timed(["--content", *map(str, train), "--style", str(style)], args.work / f"unpaired_{SLUG[name]}",
                         args.minutes, [*extra, f"--train.snapshot_every={args.snapshot_every}"])
             train_timed(["--pairs", str(pairs)], args.work / f"paired_{SLUG[name]}", args.paired_minutes, extra)
@@ -132,10 +139,15 @@ def main() -> None:
 
     ours, peer = results["stylereel"], results["Johnson-size"]
     lines = [
-        f"Same losses, data and wall-clock budget for every generator: unpaired {args.minutes:g} min on "
+        f"Same losses, data and wall-clock budget for every generator, each at the Adam learning rate it trains best at "
+        f"(stylereel {GENERATORS.get('reel').lr:g}, Johnson-size {GENERATORS.get('johnson').lr:g}: `bench/learning_rates.py`): "
+        f"unpaired {args.minutes:g} min on "
         f"{len(train)} photos + `styles/starry_night.jpg`, scored on held-out {', '.join(args.held_out)} at {args.size} px; "
         f"paired {args.paired_minutes:g} min on tree.avi keyframes 10 and 50 painted by multistyle26 look 12, scored on "
         f"{len(shot.scored)} other frames. Distances: lower is better; PSNR/SSIM: higher is better.",
+        *([] if args.reuse or len(args.train) == len(SLUG) else [
+            "", f"This invocation trained {', '.join(n for n in VARIANTS if SLUG[n] in args.train)}; the other runs in "
+            "`--work` come from an earlier invocation of this script with the same budget and were scored again."]),
         "",
         "| generator | style distance | content distance | PSNR (dB) | SSIM | unpaired steps/s | paired steps/s | time to 90% of final style distance |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",

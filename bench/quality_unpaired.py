@@ -23,7 +23,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.results import rel_path, train_timed, write_section  # noqa: E402
+from bench.results import HELD_OUT, photo_split, rel_path, train_timed, write_section  # noqa: E402
 from stylereel.data.images import load_images  # noqa: E402
 from stylereel.metrics.gatys import gatys  # noqa: E402
 from stylereel.metrics.style import StyleMetrics  # noqa: E402
@@ -36,7 +36,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, required=True)
     ap.add_argument("--style", default="styles/starry_night.jpg")
-    ap.add_argument("--held-out", nargs="+", default=["home.jpg", "orange.jpg"])
+    ap.add_argument("--held-out", nargs="+", default=HELD_OUT)
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--size", type=int, default=384, help="longer side of the held-out photos when scored")
     ap.add_argument("--gatys-steps", type=int, default=300)
@@ -45,9 +45,7 @@ def main() -> None:
     ap.add_argument("--reuse", action="store_true", help="score the model already in --work/run (bench/generators.py trains the same one: link its unpaired_reel there)")
     args, overrides = ap.parse_known_args()
 
-    photos = sorted((args.data / "photos").glob("*.jpg"))
-    train = [p for p in photos if p.name not in args.held_out]
-    held = [args.data / "photos" / n for n in args.held_out]
+    train, held = photo_split(args.data, args.held_out)
     style = args.data / args.style
     run = args.work / "run"
     if not args.reuse:

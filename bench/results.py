@@ -1,4 +1,4 @@
-"""Shared by the benchmark scripts: timed training through the real CLI, and writing
+"""Shared by the benchmark scripts: the photo split, timed training through the real CLI, and writing
 one benchmark's section of bench/RESULTS.md while leaving the other sections alone."""
 
 from __future__ import annotations
@@ -26,6 +26,15 @@ def machine() -> str:
     except OSError:
         pass
     return f"{cpu}, {torch.get_num_threads()} threads, torch {torch.__version__}, Python {platform.python_version()}"
+
+
+HELD_OUT = ["home.jpg", "orange.jpg"]  # the benchmarks' held-out photos (also kept out of the shipped base)
+
+
+def photo_split(data: Path, held_out: list[str]) -> tuple[list[Path], list[Path]]:
+    """(training photos, held-out photos) from DATA/photos."""
+    photos = sorted((data / "photos").glob("*.jpg"))
+    return [p for p in photos if p.name not in held_out], [data / "photos" / n for n in held_out]
 
 
 def train_timed(data_args: list[str], out: Path, minutes: float, overrides: list[str]) -> float:

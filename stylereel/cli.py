@@ -118,7 +118,9 @@ def _fit(cfg, out: Path, resume: bool) -> Path:
     total = round(cfg.train.minutes * 60) if timed else cfg.train.steps
     # A seconds bar has no meaningful rate ("1.0s/s"): show elapsed < remaining and the step count instead.
     fmt = "{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}{postfix}" if timed else None
-    bar = tqdm(total=total, initial=0 if timed else trainer.step, unit="s" if timed else "step", dynamic_ncols=True, desc=out.name, bar_format=fmt)
+    # In a log file (not a terminal) every redraw is another line: one every 30 s is plenty there.
+    bar = tqdm(total=total, initial=0 if timed else trainer.step, unit="s" if timed else "step", dynamic_ncols=True,
+               desc=out.name, bar_format=fmt, mininterval=0.1 if sys.stderr.isatty() else 30)
 
     def on_step(info) -> None:
         bar.update(min(round(info.elapsed), total) - bar.n if timed else info.step - bar.n)

@@ -24,7 +24,9 @@ class ConfigError(ValueError):
 class ModelConfig:
     generator: str = "reel"
     generator_kwargs: dict = field(default_factory=dict)
-    init: str = "base"  # "base": start from the shipped pre-trained generator; "random": from scratch
+    # "random": from scratch, the strongest look in a few minutes; "base": from the shipped generator that
+    # reproduces photos, recognisable from the first steps but a milder look (bench/RESULTS.md, generators)
+    init: str = "random"
     discriminator: str = "multiscale_patch"
     discriminator_kwargs: dict = field(default_factory=dict)
 
@@ -61,7 +63,7 @@ class LossConfig:
 class TrainConfig:
     steps: int = 1000
     minutes: float | None = None  # wall-clock budget; stops at whichever of steps/minutes comes first
-    lr_g: float = 1e-3
+    lr_g: float | None = None  # None: the generator's own tuned rate (`lr` on its class: reel 3e-3, johnson 1e-3)
     lr_d: float = 1e-4  # the seed's Adam learning rate
     betas: list = field(default_factory=lambda: [0.5, 0.999])
     ema: float = 0.999
@@ -131,6 +133,8 @@ def _set(cfg: RunConfig, dotted: str, value: Any) -> None:
     if key not in names:
         raise ConfigError(f"unknown config key {dotted!r} (valid in {section}: {', '.join(names)})")
     current = getattr(sec, key)
+    if current is None and "float" in str(next(f.type for f in fields(sec) if f.name == key)):
+        current = 0.0  # an unset float option still reads "3e-4" as a number
     setattr(sec, key, _coerce(dotted, value, current))
 
 

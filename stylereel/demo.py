@@ -20,6 +20,7 @@ def demo_config(minutes: float) -> RunConfig:
     cfg = default_config("unpaired")
     cfg.data.content = [str(d / "content")]
     cfg.data.style = [str(d / "style")]
+    cfg.model.init = "base"  # a one-minute demo: recognisable from the first steps (random init is mush that early)
     cfg.train.minutes = minutes
     cfg.train.steps = 100_000  # the time budget ends the run
     cfg.train.checkpoint_every = 100

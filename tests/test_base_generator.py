@@ -1,4 +1,4 @@
-"""The shipped base generator every look starts from."""
+"""The shipped base generator a look can start from (`model.init=base`, the demo)."""
 
 import json
 from importlib import resources
@@ -13,7 +13,7 @@ from stylereel.nets.generator import build_generator, load_base_weights
 
 def test_base_reproduces_an_unseen_photo(data_dir):
     # home.jpg was held out of the base's pre-training: the base must already draw
-    # photos it has not seen, so a new look starts from a recognisable subject.
+    # photos it has not seen, so a look started from it is recognisable at once.
     g = build_generator("reel")
     load_base_weights(g, "reel", {})
     x = load_images([data_dir / "home.png"])[0][None]

@@ -50,6 +50,7 @@ def test_unpaired_train_stylize_eval(tmp_path, data_dir):
         "--out", run, "--steps", 30, "--train.snapshot_every=10", *[f"--{o}" for o in TINY],
     )
     assert "model:" in r.stdout
+    assert r.stderr.count("\r") <= 4, "a log file (not a terminal) gets a progress line every 30 s, not every step"
     snaps = sorted(p.name for p in (run / "snapshots").iterdir())
     assert snaps == ["step_000000", "step_000010", "step_000020", "step_000030"]
     snap = json.loads((run / "snapshots" / "step_000020" / "model.json").read_text())
@@ -81,7 +82,7 @@ def test_training_reduces_the_style_distance(data_dir, tmp_path):
     from stylereel.data.images import load_images
     from stylereel.metrics.style import StyleMetrics
 
-    cfg = apply_overrides(tiny_unpaired(data_dir, 30), ["train.lr_g=3e-3", "model.init=random"])
+    cfg = apply_overrides(tiny_unpaired(data_dir, 30), ["train.lr_g=3e-3"])
     t = Trainer(cfg, tmp_path / "run")
     metrics = StyleMetrics(t.grams)
     x = load_images([data_dir / "fruits.png"], max_side=96)[0][None]  # [1, 3, H, W]
@@ -173,3 +174,11 @@ def test_stylize_keeps_16_bit_and_alpha(tmp_path, data_dir):
     # The Python API gives the same pixels as the CLI.
     api = Stylizer(run)(read_image(src).rgb)
     assert np.abs(api - res.rgb).max() <= 1 / 65535 + 1e-6
+
+
+def test_learning_rate_defaults_to_the_generators_own(data_dir, tmp_path):
+    for generator, lr in (("reel", 3e-3), ("johnson", 1e-3)):
+        t = Trainer(apply_overrides(tiny_unpaired(data_dir, 1), [f"model.generator={generator}"]), tmp_path / generator)
+        assert t.opt_g.param_groups[0]["lr"] == lr and t.cfg.train.lr_g == lr  # the run's config.yaml names it
+    t = Trainer(apply_overrides(tiny_unpaired(data_dir, 1), ["train.lr_g=2e-4"]), tmp_path / "set")
+    assert t.opt_g.param_groups[0]["lr"] == 2e-4

@@ -3,7 +3,8 @@
 Every generator takes RGB in [0, 1] `[N, 3, H, W]` of any H and W (it pads to its
 stride inside `forward` and crops back) and returns the same shape in [0, 1].
 The constructor's keyword arguments are the whole config: `build_generator(name,
-**kwargs)` rebuilds a saved model from its JSON.
+**kwargs)` rebuilds a saved model from its JSON. `lr` on each class is the Adam
+learning rate it trains best at (used unless `train.lr_g` is set).
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ class ReelGenerator(nn.Module):
 
     stride = 8
     margin = 16
+    lr = 3e-3  # Adam rate; 1e-3 (the classic) learns the look markedly slower: bench/learning_rates.py
     halo = 80  # receptive-field radius (70 px) rounded up to the stride: tiles need this much context
 
     def __init__(self, channels: tuple[int, int, int] = (16, 48, 96), n_blocks: int = 6, expand: int = 2):
@@ -113,6 +115,7 @@ class JohnsonGenerator(nn.Module):
     Normalisation layers are left out (tile-exactness), replaced by ReZero gains."""
 
     stride = 4
+    lr = 1e-3  # the paper's rate; 3e-3 diverges for this network: bench/learning_rates.py
     halo = 64  # receptive-field radius (51 px) rounded up
 
     def __init__(self, n_blocks: int = 5):

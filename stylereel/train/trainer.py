@@ -57,10 +57,10 @@ class StepInfo:
 
 class Trainer:
     def __init__(self, cfg: RunConfig, out_dir: str | Path, resume: bool = False):
-        self.cfg, self.out = cfg, Path(out_dir)
+        self.cfg, self.out = copy.deepcopy(cfg), Path(out_dir)
         self.device = pick_device(cfg.train.device)
         torch.manual_seed(cfg.train.seed)
-        m, d, lo, t = cfg.model, cfg.data, cfg.loss, cfg.train
+        m, d, lo, t = self.cfg.model, self.cfg.data, self.cfg.loss, self.cfg.train
         self.paired = d.mode == "paired"
 
         # Data: decoded once, cropped on the training thread from a seeded generator.
@@ -89,6 +89,8 @@ class Trainer:
         self.features = VGGFeatures(sorted(layers)).to(self.device)
         self.adv = AdversarialLoss(lo.d_loss, lo.g_loss)
         self.bf16 = t.bf16 and bf16_supported(self.device)
+        if t.lr_g is None:
+            t.lr_g = type(self.G).lr  # resolved here, so the run's config.yaml says which rate it used
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=t.lr_g, betas=tuple(t.betas))
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=t.lr_d, betas=tuple(t.betas))
         self.grams = style_targets(self.features, self.styles, lo.style_layers, self.device) if lo.style_layers else {}
