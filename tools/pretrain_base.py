@@ -1,11 +1,11 @@
-"""Pre-train the base generator every new look starts from, and ship it.
+"""Pre-train the base generator a look can start from (`model.init=base`), and ship it.
 
-A look trained from random weights spends its first minutes learning to draw
-anything at all (grey mush, then blobs); one fine-tuned from a generator that
-already reproduces photos starts from a recognisable subject and only has to
-learn the look. This script trains that starting point with stylereel's own
-paired trainer on (photo, same photo) pairs: L1 + perceptual reconstruction,
-no adversary.
+A look trained from random weights spends its first minute learning to draw
+anything at all (grey mush, then blobs). A look fine-tuned from a generator that
+already reproduces photos has a recognisable subject from the first steps, but it
+stays milder (bench/RESULTS.md, generators). The one-minute `stylereel demo` starts
+from it. This script trains that starting point with stylereel's own paired
+trainer on (photo, same photo) pairs: L1 + perceptual reconstruction, no adversary.
 
     python tools/pretrain_base.py --photos DATA/photos --minutes 6
 
@@ -63,7 +63,8 @@ def main() -> None:
         run = Path(tmp) / "run"
         cmd = [sys.executable, "-m", "stylereel.cli", "train", "--pairs", str(pairs), "--out", str(run),
                "--minutes", str(args.minutes), "--steps", "1000000",
-               "--model.init=random", "--loss.adv_weight=0", "--loss.feature_matching_weight=0",
+               "--model.init=random", "--train.lr_g=1e-3",  # the rate the shipped base was trained at
+               "--loss.adv_weight=0", "--loss.feature_matching_weight=0",
                "--loss.l1_weight=10", "--loss.content_weight=1", "--data.max_side=512"]
         subprocess.run(cmd, check=True)
         info = json.loads((run / "model" / "model.json").read_text())
