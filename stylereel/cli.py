@@ -120,13 +120,13 @@ def _fit(cfg, out: Path, resume: bool) -> Path:
     fmt = "{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}{postfix}" if timed else None
     # In a log file (not a terminal) every redraw is another line: one every 30 s is plenty there.
     bar = tqdm(total=total, initial=0 if timed else trainer.step, unit="s" if timed else "step", dynamic_ncols=True,
-               desc=out.name, bar_format=fmt, mininterval=0.1 if sys.stderr.isatty() else 30)
+               desc=out.name, bar_format=fmt, **({} if sys.stderr.isatty() else {"mininterval": 30, "maxinterval": 60}))
 
     def on_step(info) -> None:
         bar.update(min(round(info.elapsed), total) - bar.n if timed else info.step - bar.n)
         if info.step % cfg.train.log_every == 0:
             shown = {k: f"{v:.3g}" for k, v in info.losses.items() if k in ("d", "g", "style", "content", "l1")}
-            bar.set_postfix({"step": info.step, **shown} if timed else shown)
+            bar.set_postfix({"step": info.step, **shown} if timed else shown, refresh=False)  # drawn with the next update
 
     try:
         return trainer.fit(on_step)

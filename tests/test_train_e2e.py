@@ -50,7 +50,6 @@ def test_unpaired_train_stylize_eval(tmp_path, data_dir):
         "--out", run, "--steps", 30, "--train.snapshot_every=10", *[f"--{o}" for o in TINY],
     )
     assert "model:" in r.stdout
-    assert r.stderr.count("\r") <= 4, "a log file (not a terminal) gets a progress line every 30 s, not every step"
     snaps = sorted(p.name for p in (run / "snapshots").iterdir())
     assert snaps == ["step_000000", "step_000010", "step_000020", "step_000030"]
     snap = json.loads((run / "snapshots" / "step_000020" / "model.json").read_text())
