@@ -90,7 +90,8 @@ class Trainer:
         self.adv = AdversarialLoss(lo.d_loss, lo.g_loss)
         self.bf16 = t.bf16 and bf16_supported(self.device)
         if t.lr_g is None:
-            t.lr_g = type(self.G).lr  # resolved here, so the run's config.yaml says which rate it used
+            # A generator's own rate, else the classic 1e-3; resolved here so the run's config.yaml names it.
+            t.lr_g = getattr(type(self.G), "lr", 1e-3)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=t.lr_g, betas=tuple(t.betas))
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=t.lr_d, betas=tuple(t.betas))
         self.grams = style_targets(self.features, self.styles, lo.style_layers, self.device) if lo.style_layers else {}
