@@ -40,7 +40,7 @@ from stylereel.metrics.style import StyleMetrics  # noqa: E402
 from stylereel.nets.generator import GENERATORS  # noqa: E402
 from stylereel.render.contact_sheet import write_contact_sheet  # noqa: E402
 from stylereel.render.stylize import Stylizer  # noqa: E402
-from stylereel.train.checkpoint import load_style_grams  # noqa: E402
+from stylereel.model import load_style_grams  # noqa: E402
 
 VARIANTS = {
     "stylereel": [],

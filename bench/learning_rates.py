@@ -27,7 +27,7 @@ from bench.results import HELD_OUT, photo_split, train_timed, write_section  # n
 from stylereel.data.images import load_images  # noqa: E402
 from stylereel.metrics.style import StyleMetrics  # noqa: E402
 from stylereel.nets.generator import GENERATORS  # noqa: E402
-from stylereel.train.checkpoint import load_style_grams  # noqa: E402
+from stylereel.model import load_style_grams  # noqa: E402
 
 # (label, generator) -> rates tried, each from scratch (the default init)
 GRID = {

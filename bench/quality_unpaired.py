@@ -29,7 +29,7 @@ from stylereel.metrics.gatys import gatys  # noqa: E402
 from stylereel.metrics.style import StyleMetrics  # noqa: E402
 from stylereel.render.contact_sheet import write_contact_sheet  # noqa: E402
 from stylereel.render.stylize import Stylizer  # noqa: E402
-from stylereel.train.checkpoint import load_style_grams  # noqa: E402
+from stylereel.model import load_style_grams  # noqa: E402
 
 
 def main() -> None:
@@ -62,8 +62,8 @@ def main() -> None:
     for path in held:
         x = load_images([path], max_side=args.size)[0][None]  # [1, 3, H, W]
         t0 = time.monotonic()
-        g = gatys(x, grams, cfg["loss"]["content_weight"], cfg["loss"]["style_weight"], cfg["loss"]["content_layers"],
-                  cfg["loss"]["style_layers"], steps=args.gatys_steps)
+        content, style = cfg["loss"]["content"], cfg["loss"]["style"]
+        g = gatys(x, grams, content["weight"], style["weight"], content["layers"], style["layers"], steps=args.gatys_steps)
         gatys_s = time.monotonic() - t0
         y = stylizer.tensor(x)
         r = {"image": path.name, "content image": metrics(x, x), "stylereel": metrics(y, x), "gatys": metrics(g, x), "gatys_s": gatys_s}

@@ -2,7 +2,7 @@
 
 __version__ = "0.1.0"
 
-__all__ = ["Stylizer", "__version__"]
+__all__ = ["Stylizer", "Trainer", "build_config", "__version__"]
 
 
 def __getattr__(name):
@@ -11,4 +11,12 @@ def __getattr__(name):
         from stylereel.render.stylize import Stylizer
 
         return Stylizer
+    if name == "Trainer":
+        from stylereel.train.trainer import Trainer
+
+        return Trainer
+    if name == "build_config":
+        from stylereel.run import build_config
+
+        return build_config
     raise AttributeError(name)

@@ -1,7 +1,7 @@
 """`stylereel train | stylize | eval | demo`.
 
 The only module that reads argv or prints. Config overrides are written
-`--section.key=value` (e.g. `--train.lr_g=2e-4 --loss.d_loss=hinge`).
+`--section.key=value` (e.g. `--train.lr_g=2e-4 --loss.adversarial.d_loss=hinge`).
 """
 
 from __future__ import annotations
@@ -62,40 +62,20 @@ def train(
     dry_run: bool = typer.Option(False, "--dry-run", help="print the resolved config and exit"),
 ) -> None:
     """Train a look: unpaired (--content/--style) or paired keyframes (--pairs)."""
-    from stylereel.config import ConfigError, apply_overrides, default_config, load_config
-    from stylereel.train.trainer import has_state, saved_config, state_step
+    from stylereel.run import build_config, resume_config
+    from stylereel.train.checkpoint import has_state, saved_config, state_step
 
-    try:
-        if resume:
-            if not has_state(out):
-                _fail(f"{out}: no checkpoint to resume from")
-            cfg = saved_config(out)
-        else:
-            if has_state(out):
-                _fail(f"{out}: already holds a run at step {state_step(out)}; pass --resume to continue it or choose another --out")
-            if pairs and (content or style):
-                _fail("give either --pairs (paired look) or --content/--style (unpaired look), not both")
-            mode = "paired" if pairs else "unpaired"
-            cfg = load_config(config, default_config(mode)) if config else default_config(mode)
-            if pairs:
-                cfg.data.mode, cfg.data.pairs = "paired", str(pairs.resolve())
-            if content:
-                cfg.data.content = [str(p.resolve()) for p in content]
-            if style:
-                cfg.data.style = [str(p.resolve()) for p in style]
-        if steps is not None:
-            cfg.train.steps = steps
-        if minutes is not None:
-            cfg.train.minutes = minutes
-        if size is not None:
-            cfg.data.size = size
-        cfg = apply_overrides(cfg, _overrides(ctx))
-    except ConfigError as e:
-        _fail(str(e))
-    if cfg.data.mode == "unpaired" and not (cfg.data.content and cfg.data.style):
-        _fail("an unpaired look needs --content and --style images (or --pairs DIR for keyframes)")
-    if cfg.data.mode == "paired" and not cfg.data.pairs:
-        _fail("a paired look needs --pairs DIR")
+    overrides = _overrides(ctx)
+    if resume:
+        if not has_state(out):
+            _fail(f"{out}: no checkpoint to resume from")
+        if content or style or pairs or config:
+            _fail("--resume continues a run with its own data and config; give only --out, a budget and overrides")
+        cfg = resume_config(saved_config(out), overrides, steps, minutes)
+    else:
+        if has_state(out):
+            _fail(f"{out}: already holds a run at step {state_step(out)}; pass --resume to continue it or choose another --out")
+        cfg = build_config(content, style, pairs, config, overrides, steps, minutes, size)
     if dry_run:
         typer.echo(cfg.to_yaml(), nl=False)
         return
@@ -106,13 +86,9 @@ def train(
 def _fit(cfg, out: Path, resume: bool) -> Path:
     from tqdm import tqdm
 
-    from stylereel.io.frames import ImageError
     from stylereel.train.trainer import Trainer
 
-    try:
-        trainer = Trainer(cfg, out, resume=resume)
-    except (ImageError, ValueError) as e:
-        _fail(str(e))
+    trainer = Trainer(cfg, out, resume=resume)
     # With a time budget the bar runs on seconds (its ETA is the budget); otherwise on steps.
     timed = cfg.train.minutes is not None
     total = round(cfg.train.minutes * 60) if timed else cfg.train.steps
@@ -142,18 +118,14 @@ def stylize(
     device: str = typer.Option("auto", help="auto | cpu | cuda"),
 ) -> None:
     """Render images in a trained look (PNG/JPEG/TIFF; bit depth and alpha kept)."""
-    from stylereel.io.frames import ImageError
     from stylereel.render.stylize import Stylizer, output_paths
-    from stylereel.train.checkpoint import ModelError
 
-    try:
-        jobs = output_paths(inputs, output)
-        stylizer = Stylizer(model, device=device)
-        for src, dst in jobs:
-            stylizer.stylize_file(src, dst)
-            typer.echo(str(dst))
-    except (ImageError, ModelError) as e:
-        _fail(str(e))
+    _check_device(device)
+    jobs = output_paths(inputs, output)
+    stylizer = Stylizer(model, device=device)
+    for src, dst in jobs:
+        stylizer.stylize_file(src, dst)
+        typer.echo(str(dst))
 
 
 @app.command("eval")
@@ -169,20 +141,17 @@ def eval_(
 ) -> None:
     """Score a model on held-out data and write a contact sheet."""
     from stylereel.evaluate import run_eval
-    from stylereel.io.frames import ImageError
-    from stylereel.train.checkpoint import ModelError
+    from stylereel.io.atomic import atomic_write_text
 
+    _check_device(device)
+    if size < 16:
+        _fail(f"--size: must be at least 16, got {size}")
     if sheet is None and json_out is not None:
         sheet = json_out.with_suffix(".png")
-    try:
-        report = run_eval(model, pairs=pairs, content=content, style=style, size=size, sheet_path=sheet, device=device)
-    except (ImageError, ModelError, ValueError) as e:
-        _fail(str(e))
+    report = run_eval(model, pairs=pairs, content=content, style=style, size=size, sheet_path=sheet, device=device)
     text = json.dumps(report, indent=2)
     if json_out:
-        from stylereel.train.checkpoint import atomic_write
-
-        atomic_write(json_out, lambda tmp: Path(tmp).write_text(text + "\n"))
+        atomic_write_text(json_out, text + "\n")
     keys = ("psnr", "ssim") if pairs else ("style_distance", "content_distance")
     typer.echo("  ".join(f"{k}={report[k]:.4f}" for k in keys))
     if sheet:
@@ -239,8 +208,20 @@ def bench_speed(
             typer.echo(f"{name:24s} {size:6s} {c['ms_per_frame']:10.1f} ms/frame  {c['fps']:6.2f} fps  peak {c['peak_mib']:7.0f} MiB")
 
 
+def _check_device(device: str) -> None:
+    if device not in ("auto", "cpu") and not device.startswith("cuda"):
+        _fail(f"--device: expected auto, cpu or cuda[:N], got {device!r}")
+
+
 def main() -> None:
-    app(args=_expand_multi(sys.argv[1:]), prog_name="stylereel")
+    from stylereel.errors import StylereelError
+
+    try:
+        app(args=_expand_multi(sys.argv[1:]), prog_name="stylereel")
+    except StylereelError as e:
+        # A mistake the user can fix (a bad file, value or name): one line, no traceback.
+        typer.echo(f"stylereel: error: {' '.join(str(e).split())}", err=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

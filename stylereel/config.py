@@ -1,7 +1,18 @@
 """Run configuration: dataclasses, YAML files and `section.key=value` overrides.
 
-The resolved config is written next to every run and every model, and the
-generator section alone rebuilds the network (`build_generator(**model.generator)`).
+Pure data: nothing here reads images or builds networks. `stylereel.run.build_config`
+turns a user's inputs (flags, a YAML file, overrides) into one resolved config; the
+resolved config is written next to every run and every model, and the generator
+section alone rebuilds the network (`build_generator(model.generator, **model.generator_kwargs)`).
+
+The `loss` section is a mapping of loss terms (`stylereel.losses.terms`), each with
+its `weight` and options: `--loss.style.weight=3`, or in YAML
+
+    loss:
+      style: {weight: 3, layers: {relu1_2: 1, relu2_2: 1}}
+
+A term with weight 0 is off. The mode (`data.mode`) picks the data and the default
+terms once, in `MODE_DEFAULTS`.
 """
 
 from __future__ import annotations
@@ -13,10 +24,10 @@ from typing import Any
 
 import yaml
 
-STYLE_LAYERS = {"relu1_2": 1.0, "relu2_2": 1.0, "relu3_3": 1.0, "relu4_3": 1.0}
+from stylereel.errors import StylereelError, did_you_mean
 
 
-class ConfigError(ValueError):
+class ConfigError(StylereelError):
     pass
 
 
@@ -46,25 +57,11 @@ class DataConfig:
 
 
 @dataclass
-class LossConfig:
-    d_loss: str = "bce"  # bce | lsgan | hinge
-    g_loss: str = "nonsat"  # minmax | nonsat | lsgan | hinge
-    adv_weight: float = 0.05
-    content_weight: float = 1.0
-    content_layers: list = field(default_factory=lambda: ["relu3_3"])
-    style_weight: float = 2.0
-    style_layers: dict = field(default_factory=lambda: dict(STYLE_LAYERS))
-    tv_weight: float = 0.0
-    l1_weight: float = 0.0  # paired only
-    feature_matching_weight: float = 0.0  # paired only: D features of real vs fake are aligned there
-
-
-@dataclass
 class TrainConfig:
     steps: int = 1000
     minutes: float | None = None  # wall-clock budget; stops at whichever of steps/minutes comes first
     lr_g: float | None = None  # None: the generator's own tuned rate (`lr` on its class: reel 3e-3, johnson 1e-3)
-    lr_d: float = 1e-4  # the seed's Adam learning rate
+    lr_d: float = 1e-4  # the discriminator learns slower than the generator and so stays a useful critic
     betas: list = field(default_factory=lambda: [0.5, 0.999])
     ema: float = 0.999
     seed: int = 0
@@ -76,11 +73,38 @@ class TrainConfig:
     snapshot_every: int = 0  # keep a usable model every N steps in RUN/snapshots/step_NNNNNN (0: off)
 
 
+# Per mode, what differs from the dataclass defaults: the data it reads and its loss terms.
+# unpaired: keep the plate's structure (content), take the painting's texture statistics (style),
+#   and a discriminator that judges output patches against style-image patches.
+# paired (pix2pix-like): move to the painted target (L1 + perceptual), a discriminator that judges
+#   (plate, output) against (plate, target), and feature matching on its layers (pix2pixHD).
+MODE_DEFAULTS: dict[str, dict] = {
+    "unpaired": {
+        "loss": {
+            "adversarial": {"weight": 0.05},
+            "content": {"weight": 1.0, "of": "plate", "layers": ["relu3_3"]},
+            "style": {"weight": 2.0},
+        },
+    },
+    "paired": {
+        "data": {"max_side": 1024},
+        "loss": {
+            "adversarial": {"weight": 0.05},
+            "content": {"weight": 1.0, "of": "target", "layers": ["relu2_2", "relu3_3"]},
+            "l1": {"weight": 10.0},
+            "feature_matching": {"weight": 1.0},
+        },
+    },
+}
+MODES = tuple(MODE_DEFAULTS)
+SECTIONS = ("model", "data", "loss", "train")
+
+
 @dataclass
 class RunConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
-    loss: LossConfig = field(default_factory=LossConfig)
+    loss: dict = field(default_factory=dict)  # term name -> {"weight": w, option: value, ...}
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def to_dict(self) -> dict:
@@ -90,62 +114,97 @@ class RunConfig:
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "RunConfig":
-        cfg = cls()
-        for section, values in (d or {}).items():
-            if not hasattr(cfg, section):
-                raise ConfigError(f"unknown config section {section!r} (valid: {', '.join(_section_names())})")
-            for key, value in (values or {}).items():
-                _set(cfg, f"{section}.{key}", value)
-        return cfg
+    def from_dict(cls, d: dict, where: str = "") -> "RunConfig":
+        """A config from a (possibly partial) mapping, on top of its mode's defaults."""
+        if not isinstance(d, dict):
+            raise ConfigError(f"{where}config must be a mapping of sections ({', '.join(SECTIONS)})")
+        data = d.get("data") if isinstance(d.get("data"), dict) else {}
+        mode = data.get("mode", "unpaired")
+        return merge(default_config(mode), d, where)
 
 
 def default_config(mode: str = "unpaired") -> RunConfig:
-    """Defaults per training mode: paired keyframes lean on L1 + perceptual to the
-    painted target with a conditional discriminator; unpaired looks on content +
-    Gram style losses with a discriminator on style patches."""
+    if mode not in MODE_DEFAULTS:
+        raise ConfigError(f"unknown data.mode {mode!r}{did_you_mean(str(mode), MODES)} (valid: {', '.join(MODES)})")
     cfg = RunConfig()
     cfg.data.mode = mode
-    if mode == "paired":
-        cfg.model.discriminator_kwargs = {"in_ch": 6}
-        cfg.loss.adv_weight = 0.05
-        cfg.loss.content_weight = 1.0
-        cfg.loss.content_layers = ["relu2_2", "relu3_3"]
-        cfg.loss.style_weight = 0.0
-        cfg.loss.l1_weight = 10.0
-        cfg.loss.feature_matching_weight = 1.0
-        cfg.data.max_side = 1024
-    elif mode != "unpaired":
-        raise ConfigError(f"unknown data.mode {mode!r} (valid: paired, unpaired)")
+    return merge(cfg, MODE_DEFAULTS[mode])
+
+
+def merge(cfg: RunConfig, d: dict, where: str = "") -> RunConfig:
+    """A copy of cfg with the sections of `d` set on it (loss terms merge option by option)."""
+    cfg = copy.deepcopy(cfg)
+    for section, values in (d or {}).items():
+        if section not in SECTIONS:
+            raise ConfigError(f"{where}unknown config section {section!r}{did_you_mean(str(section), SECTIONS)} (valid: {', '.join(SECTIONS)})")
+        if values is None:
+            continue
+        if not isinstance(values, dict):
+            raise ConfigError(f"{where}section {section!r} must be a mapping")
+        for key, value in values.items():
+            try:
+                set_key(cfg, f"{section}.{key}", value)
+            except ConfigError as e:
+                raise ConfigError(f"{where}{e}") from None
     return cfg
 
 
-def _section_names() -> list[str]:
-    return [f.name for f in fields(RunConfig)]
-
-
-def _set(cfg: RunConfig, dotted: str, value: Any) -> None:
+def set_key(cfg: RunConfig, dotted: str, value: Any) -> None:
     section, _, key = dotted.partition(".")
-    if section not in _section_names() or not key:
-        raise ConfigError(f"config key {dotted!r} must be section.key with section one of {', '.join(_section_names())}")
+    if section not in SECTIONS or not key:
+        raise ConfigError(f"config key {dotted!r} must be section.key with section one of {', '.join(SECTIONS)}")
+    if section == "loss":
+        _set_term(cfg.loss, dotted, key, value)
+        return
     sec = getattr(cfg, section)
     names = [f.name for f in fields(sec)]
     if key not in names:
-        raise ConfigError(f"unknown config key {dotted!r} (valid in {section}: {', '.join(names)})")
+        raise ConfigError(f"unknown config key {dotted!r}{did_you_mean(key, names)} (valid in {section}: {', '.join(names)})")
     current = getattr(sec, key)
     if current is None and "float" in str(next(f.type for f in fields(sec) if f.name == key)):
         current = 0.0  # an unset float option still reads "3e-4" as a number
     setattr(sec, key, _coerce(dotted, value, current))
 
 
+def _set_term(terms: dict, dotted: str, key: str, value: Any) -> None:
+    """`loss.TERM={...}` merges options into a term, `loss.TERM.OPTION=v` sets one option.
+
+    Term names and options are checked against the terms themselves when the run is
+    built (`stylereel.run.build_config`); here a value keeps the type it already has.
+    """
+    term, _, option = key.partition(".")
+    if isinstance(value, str):
+        value = _yaml_value(value)
+    if not option:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{dotted}: a loss term takes a mapping of options (e.g. {{weight: 1.0}}), got {value!r}")
+        for k, v in value.items():
+            _set_term(terms, f"{dotted}.{k}", f"{term}.{k}", v)
+        return
+    if "." in option:
+        raise ConfigError(f"config key {dotted!r} is too deep (loss.TERM.OPTION)")
+    opts = terms.setdefault(term, {})
+    opts[option] = _coerce(dotted, value, opts[option]) if opts.get(option) is not None else value
+
+
+def _yaml_value(text: str) -> Any:
+    value = yaml.safe_load(text) if text.strip() else text  # "0.5" -> 0.5, "[1, 2]" -> [1, 2], "null" -> None
+    if isinstance(value, str):
+        try:
+            return float(value)  # YAML 1.1 reads "3e-4" (no dot) as a string
+        except ValueError:
+            pass
+    return value
+
+
 def _coerce(dotted: str, value: Any, current: Any) -> Any:
     if isinstance(value, str) and not isinstance(current, str):
-        value = yaml.safe_load(value)  # "0.5" -> 0.5, "[1, 2]" -> [1, 2], "null" -> None
-        if isinstance(value, str) and isinstance(current, float):
-            try:
-                value = float(value)  # YAML 1.1 reads "3e-4" (no dot) as a string
-            except ValueError:
-                pass
+        try:
+            value = _yaml_value(value)
+        except yaml.YAMLError:
+            raise ConfigError(f"{dotted}: cannot read {value!r} as a value") from None
+        if isinstance(value, float) and isinstance(current, int) and not isinstance(current, bool) and value.is_integer():
+            value = int(value)
     if current is None or value is None:
         return value
     if isinstance(current, bool):
@@ -162,52 +221,70 @@ def _coerce(dotted: str, value: Any, current: Any) -> Any:
         return dict(value)
     if isinstance(current, str) and isinstance(value, str):
         return value
-    raise ConfigError(f"{dotted}: expected {type(current).__name__}, got {value!r}")
+    raise ConfigError(f"{dotted}: expected {_type_name(current)}, got {value!r}")
 
 
-def apply_overrides(cfg: RunConfig, overrides: list[str]) -> RunConfig:
-    """Apply `section.key=value` strings (a leading `--` is allowed) to a copy of cfg."""
-    cfg = copy.deepcopy(cfg)
+def _type_name(v: Any) -> str:
+    return {bool: "true/false", int: "int", float: "float", str: "str", list: "list", dict: "mapping"}.get(type(v), type(v).__name__)
+
+
+def parse_overrides(overrides: list[str]) -> list[tuple[str, str]]:
+    """`--section.key=value` strings (leading `--` optional) -> [(key, value)]."""
+    out = []
     for item in overrides:
         item = item[2:] if item.startswith("--") else item
         if "=" not in item:
             raise ConfigError(f"override {item!r} must look like section.key=value")
         key, _, value = item.partition("=")
-        _set(cfg, key.strip(), value)
+        out.append((key.strip(), value))
+    return out
+
+
+def apply_overrides(cfg: RunConfig, overrides: list[str]) -> RunConfig:
+    """Apply `section.key=value` strings (a leading `--` is allowed) to a copy of cfg."""
+    cfg = copy.deepcopy(cfg)
+    for key, value in parse_overrides(overrides):
+        set_key(cfg, key, value)
     return cfg
 
 
-def load_config(path: str | Path, base: RunConfig | None = None) -> RunConfig:
+def read_yaml(path: str | Path) -> dict:
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text())
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory, not a config file") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a text file") from None
     except yaml.YAMLError as e:
         raise ConfigError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
-    cfg = copy.deepcopy(base) if base is not None else None
-    if cfg is None:
-        mode = ((data or {}).get("data") or {}).get("mode", "unpaired")
-        cfg = default_config(mode)
-    for section, values in (data or {}).items():
-        if not isinstance(values, dict):
-            raise ConfigError(f"{path}: section {section!r} must be a mapping")
-        for key, value in values.items():
-            try:
-                _set(cfg, f"{section}.{key}", value)
-            except ConfigError as e:
-                raise ConfigError(f"{path}: {e}") from None
-    return cfg
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: config must be a mapping of sections ({', '.join(SECTIONS)})")
+    return data
+
+
+def load_config(path: str | Path) -> RunConfig:
+    """A YAML file on top of its mode's defaults (`data.mode` in the file, else unpaired)."""
+    return RunConfig.from_dict(read_yaml(path), where=f"{path}: ")
 
 
 __all__ = [
     "ConfigError",
     "DataConfig",
-    "LossConfig",
+    "MODES",
+    "MODE_DEFAULTS",
     "ModelConfig",
     "RunConfig",
     "TrainConfig",
     "apply_overrides",
     "default_config",
     "load_config",
+    "merge",
+    "parse_overrides",
+    "read_yaml",
+    "set_key",
 ]

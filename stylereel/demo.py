@@ -5,10 +5,11 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from stylereel.config import RunConfig, default_config
+from stylereel.config import RunConfig
 from stylereel.data.images import load_images
 from stylereel.render.contact_sheet import write_contact_sheet
 from stylereel.render.stylize import Stylizer
+from stylereel.run import build_config
 
 
 def demo_dir() -> Path:
@@ -17,14 +18,10 @@ def demo_dir() -> Path:
 
 def demo_config(minutes: float) -> RunConfig:
     d = demo_dir()
-    cfg = default_config("unpaired")
-    cfg.data.content = [str(d / "content")]
-    cfg.data.style = [str(d / "style")]
-    cfg.model.init = "base"  # a one-minute demo: recognisable from the first steps (random init is mush that early)
-    cfg.train.minutes = minutes
-    cfg.train.steps = 100_000  # the time budget ends the run
-    cfg.train.checkpoint_every = 100
-    return cfg
+    # A one-minute demo starts from the shipped base: recognisable from the first steps (random init is mush that
+    # early). The time budget ends the run.
+    return build_config(content=[d / "content"], style=[d / "style"], minutes=minutes, steps=100_000,
+                        overrides=["model.init=base", "train.checkpoint_every=100"])
 
 
 def render_demo_sheet(model_dir: Path, path: Path) -> Path:

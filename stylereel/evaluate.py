@@ -1,4 +1,4 @@
-"""`stylereel eval`: score a model on held-out images (seed 3.2.5).
+"""`stylereel eval`: score a model on held-out images (the requirements' PSNR/SSIM test-set check).
 
 Paired looks: PSNR and SSIM of the model's output against the painted targets.
 Unpaired looks: Gram style distance to the look's style images and content
@@ -15,13 +15,13 @@ import numpy as np
 import torch
 
 from stylereel.data.images import load_images, load_pairs, resize_longer_side
+from stylereel.errors import StylereelError
 from stylereel.io.frames import list_images
 from stylereel.metrics.image import psnr, ssim
 from stylereel.metrics.style import StyleMetrics
+from stylereel.model import ModelError, load_style_grams
 from stylereel.render.contact_sheet import write_contact_sheet
 from stylereel.render.stylize import Stylizer
-from stylereel.train.checkpoint import ModelError, load_style_grams
-from stylereel.train.trainer import style_targets
 
 
 def _np(t: torch.Tensor) -> np.ndarray:
@@ -43,18 +43,17 @@ def evaluate_pairs(stylizer: Stylizer, pairs_dir: str | Path, max_side: int | No
 
 
 def evaluate_unpaired(stylizer: Stylizer, content: Sequence[str | Path], style: Sequence[str | Path] | None, size: int) -> tuple[dict, list]:
-    cfg = stylizer.info.get("config", {})
+    paths = list_images(content)
     if style:
-        feats = StyleMetrics({}).features
-        style_imgs = load_images(style, exact_side=cfg.get("data", {}).get("style_size", 512))
-        grams = style_targets(feats, style_imgs, feats.layers, "cpu")
+        style_size = stylizer.info.get("config", {}).get("data", {}).get("style_size", 512)
+        metrics = StyleMetrics.from_images(load_images(style, exact_side=style_size), stylizer.device)
     else:
         grams = load_style_grams(stylizer.model_dir)
         if grams is None:
             raise ModelError(f"{stylizer.model_dir}: model has no style Grams; pass --style IMAGES")
-    metrics = StyleMetrics(grams, stylizer.device)
+        metrics = StyleMetrics(grams, stylizer.device)
     rows, sheet = [], []
-    for path in list_images(content):
+    for path in paths:
         x = resize_longer_side(load_images([path])[0], size)[None]
         out = stylizer.tensor(x)
         rows.append({"name": path.name, **metrics(out, x)})
@@ -63,15 +62,17 @@ def evaluate_unpaired(stylizer: Stylizer, content: Sequence[str | Path], style: 
 
 
 def run_eval(model, pairs=None, content=None, style=None, size: int = 512, sheet_path: str | Path | None = None, device: str = "auto") -> dict:
+    if not pairs and not content:
+        raise StylereelError("eval needs --pairs DIR (paired look) or --content IMAGES (unpaired look)")
+    if pairs and content:
+        raise StylereelError("give either --pairs DIR or --content IMAGES, not both")
     stylizer = Stylizer(model, device=device)
     if pairs:
         report, sheet = evaluate_pairs(stylizer, pairs)
         labels = [[f"{r['name']} input", f"output {r['psnr']:.2f} dB", "target"] for r in report["images"]]
-    elif content:
+    else:
         report, sheet = evaluate_unpaired(stylizer, content, style, size)
         labels = [[f"{r['name']} input", f"output style {r['style_distance']:.3f}"] for r in report["images"]]
-    else:
-        raise ValueError("eval needs --pairs DIR (paired look) or --content IMAGES (unpaired look)")
     if sheet_path:
         write_contact_sheet(sheet_path, sheet, labels)
         report["contact_sheet"] = str(sheet_path)

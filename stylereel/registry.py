@@ -1,4 +1,4 @@
-"""A small decorator registry for interchangeable parts (generators, losses, ...).
+"""A small decorator registry for interchangeable parts (generators, loss terms, datasets, ...).
 
 Parts are looked up by a short name that is stored in configs, so a saved model
 rebuilds from plain data and never from pickled code.
@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import Callable, Generic, TypeVar
 
+from stylereel.errors import StylereelError, did_you_mean
+
 T = TypeVar("T")
+
+
+class UnknownName(StylereelError, KeyError):
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
 
 
 class Registry(Generic[T]):
@@ -28,9 +35,9 @@ class Registry(Generic[T]):
     def get(self, name: str) -> T:
         try:
             return self._items[name]
-        except KeyError:
+        except (KeyError, TypeError):
             valid = ", ".join(sorted(self._items))
-            raise KeyError(f"unknown {self.kind} {name!r} (valid: {valid})") from None
+            raise UnknownName(f"unknown {self.kind} {name!r}{did_you_mean(str(name), self._items)} (valid: {valid})") from None
 
     def names(self) -> list[str]:
         return sorted(self._items)

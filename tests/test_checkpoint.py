@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from stylereel.nets.generator import build_generator
-from stylereel.train.checkpoint import ModelError, atomic_write, load_model, resolve_model_dir, save_model
+from stylereel.io.atomic import atomic_write
+from stylereel.model import ModelError, load_model, resolve_model_dir, save_model
 
 
 def test_model_round_trip(tmp_path):

@@ -5,21 +5,22 @@ from stylereel.config import ConfigError, RunConfig, apply_overrides, default_co
 
 def test_yaml_round_trip(tmp_path):
     cfg = default_config("paired")
-    cfg = apply_overrides(cfg, ["train.lr_g=3e-4", "--loss.d_loss=hinge", "data.scale_jitter=[0.5, 2]", "train.minutes=null"])
+    cfg = apply_overrides(cfg, ["train.lr_g=3e-4", "--loss.adversarial.d_loss=hinge", "data.scale_jitter=[0.5, 2]", "train.minutes=null"])
     p = tmp_path / "c.yaml"
     p.write_text(cfg.to_yaml())
     back = load_config(p)
     assert back == cfg
     assert back.train.lr_g == 3e-4 and isinstance(back.train.lr_g, float)
-    assert back.loss.d_loss == "hinge" and back.data.scale_jitter == [0.5, 2]
+    assert back.loss["adversarial"]["d_loss"] == "hinge" and back.data.scale_jitter == [0.5, 2]
     assert RunConfig.from_dict(cfg.to_dict()) == cfg
 
 
 def test_mode_defaults_differ():
-    assert default_config("paired").loss.l1_weight > 0
-    assert default_config("unpaired").loss.style_weight > 0
-    assert default_config("paired").model.discriminator_kwargs["in_ch"] == 6
-    with pytest.raises(ConfigError, match="paired, unpaired"):
+    paired, unpaired = default_config("paired"), default_config("unpaired")
+    assert paired.loss["l1"]["weight"] > 0 and "style" not in paired.loss
+    assert unpaired.loss["style"]["weight"] > 0 and "l1" not in unpaired.loss
+    assert paired.loss["content"]["of"] == "target" and unpaired.loss["content"]["of"] == "plate"
+    with pytest.raises(ConfigError, match="unpaired, paired"):
         default_config("triplet")
 
 
@@ -27,6 +28,9 @@ def test_mode_defaults_differ():
     "override, match",
     [
         ("train.bogus=1", "valid in train: steps"),
+        ("train.stpes=1", "did you mean 'steps'"),
+        ("loss.style.weight=heavy", "expected float"),
+        ("loss.style=3", "takes a mapping"),
         ("nosection.x=1", "section one of"),
         ("train.steps=many", "expected int"),
         ("data.flip=2", "expected true/false"),
@@ -45,4 +49,7 @@ def test_bad_yaml_names_file(tmp_path):
         load_config(p)
     p.write_text("train:\n  lr: 1\n")
     with pytest.raises(ConfigError, match="bad.yaml: unknown config key 'train.lr'"):
+        load_config(p)
+    p.write_text("- just\n- a list\n")
+    with pytest.raises(ConfigError, match="bad.yaml: config must be a mapping"):
         load_config(p)

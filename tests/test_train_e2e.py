@@ -9,19 +9,18 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from stylereel.config import apply_overrides, default_config
+from stylereel.config import apply_overrides
 from stylereel.io.frames import read_image, write_image
 from stylereel.render.stylize import Stylizer
+from stylereel.run import build_config
 from stylereel.train.trainer import Trainer
 
 TINY = ["data.size=32", "data.batch=2", "data.max_side=96", "data.style_size=96", "train.log_every=5", "train.sample_every=10"]
 
 
 def tiny_unpaired(data_dir, steps):
-    cfg = default_config("unpaired")
-    cfg.data.content = [str(data_dir / "fruits.png"), str(data_dir / "home.png")]
-    cfg.data.style = [str(data_dir / "starry_night.png")]
-    return apply_overrides(cfg, TINY + [f"train.steps={steps}", "train.checkpoint_every=1000"])
+    return build_config(content=[data_dir / "fruits.png", data_dir / "home.png"], style=[data_dir / "starry_night.png"],
+                        overrides=TINY + [f"train.steps={steps}", "train.checkpoint_every=1000"])
 
 
 @pytest.fixture
@@ -153,7 +152,7 @@ def test_cli_errors_are_one_line(tmp_path, data_dir):
 
 
 def test_dry_run_prints_resolved_config(tmp_path, data_dir):
-    r = stylereel("train", "--pairs", tmp_path, "--out", tmp_path / "r", "--steps", 7, "--loss.d_loss=hinge", "--dry-run")
+    r = stylereel("train", "--pairs", tmp_path, "--out", tmp_path / "r", "--steps", 7, "--loss.adversarial.d_loss=hinge", "--dry-run")
     assert "mode: paired" in r.stdout and "steps: 7" in r.stdout and "d_loss: hinge" in r.stdout
     assert not (tmp_path / "r").exists()
 

@@ -64,8 +64,8 @@ def main() -> None:
         cmd = [sys.executable, "-m", "stylereel.cli", "train", "--pairs", str(pairs), "--out", str(run),
                "--minutes", str(args.minutes), "--steps", "1000000",
                "--model.init=random", "--train.lr_g=1e-3",  # the rate the shipped base was trained at
-               "--loss.adv_weight=0", "--loss.feature_matching_weight=0",
-               "--loss.l1_weight=10", "--loss.content_weight=1", "--data.max_side=512"]
+               "--loss.adversarial.weight=0", "--loss.feature_matching.weight=0",
+               "--loss.l1.weight=10", "--loss.content.weight=1", "--data.max_side=512"]
         subprocess.run(cmd, check=True)
         info = json.loads((run / "model" / "model.json").read_text())
         sd = load_file(run / "model" / "generator.safetensors")

@@ -49,15 +49,15 @@ def load_pairs(root: str | Path, max_side: int | None = None) -> tuple[list[str]
     inp_dir, tgt_dir = root / "input", root / "target"
     for d in (inp_dir, tgt_dir):
         if not d.is_dir():
-            raise ImageError(f"{d}: missing folder (paired data needs {root}/input/NAME and {root}/target/NAME)")
+            raise ImageError(d, f"missing folder (paired data needs {root}/input/NAME and {root}/target/NAME)")
     inputs = {p.stem: p for p in list_images([inp_dir])}
     targets = {p.stem: p for p in list_images([tgt_dir])}
     names = sorted(set(inputs) & set(targets))
     unmatched = sorted(set(inputs) ^ set(targets))
     if not names:
-        raise ImageError(f"{root}: no input/target pairs share a file name")
+        raise ImageError(root, "no input/target pairs share a file name")
     if unmatched:
-        raise ImageError(f"{root}: files without a partner: {', '.join(unmatched[:5])}")
+        raise ImageError(root, f"files without a partner: {', '.join(unmatched[:5])}")
     xs, ys = [], []
     for n in names:
         x = load_images([inputs[n]], max_side)[0]

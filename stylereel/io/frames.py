@@ -18,13 +18,15 @@ import cv2
 import numpy as np
 import torch
 
+from stylereel.errors import StylereelError
+
 IMAGE_EXTENSIONS: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 _JPEG_EXTENSIONS = (".jpg", ".jpeg")
 _MAX_CODE = {8: 255, 16: 65535}
 _DTYPE = {8: np.uint8, 16: np.uint16}
 
 
-class ImageError(ValueError):
+class ImageError(StylereelError):
     """An image could not be read or written; the message is one line naming the file."""
 
     def __init__(self, path: str | os.PathLike, problem: str):

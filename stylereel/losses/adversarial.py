@@ -3,7 +3,7 @@
 All take raw discriminator logits. The multi-scale discriminator returns one
 logit map per scale; `AdversarialLoss` averages the chosen loss over scales.
 
-Discriminator losses (`D_LOSSES`): ``bce`` (the seed's binary cross-entropy),
+Discriminator losses (`D_LOSSES`): ``bce`` (binary cross-entropy, Goodfellow et al. 2014),
 ``lsgan``, ``hinge``. Generator losses (`G_LOSSES`): ``minmax`` (the saturating
 form, minimise log(1 - D(G(x)))), ``nonsat`` (minimise -log D(G(x))), ``lsgan``,
 ``hinge``.
@@ -15,7 +15,6 @@ from typing import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from stylereel.registry import Registry
 
@@ -84,26 +83,21 @@ def _logits(outputs) -> list[torch.Tensor]:
     return [o[0] if isinstance(o, (tuple, list)) else o for o in outputs]
 
 
-class AdversarialLoss(nn.Module):
-    """`d(real_out, fake_out)` and `g(fake_out)` averaged over discriminator scales.
+def d_loss_over_scales(fn: DLoss, real_out, fake_out) -> torch.Tensor:
+    """A D loss averaged over the discriminator's scales.
 
-    >>> loss = AdversarialLoss("hinge", "hinge")
-    >>> float(loss.d(torch.ones(2, 1, 4, 4), -torch.ones(2, 1, 4, 4)))
-    0.0
+    >>> real = [(torch.ones(1, 1, 4, 4), []), (torch.zeros(1, 1, 2, 2), [])]
+    >>> fake = [(torch.zeros(1, 1, 4, 4), []), (torch.zeros(1, 1, 2, 2), [])]
+    >>> float(d_loss_over_scales(d_lsgan, real, fake))  # scale 1: 0, scale 2: 1
+    0.5
     """
+    pairs = list(zip(_logits(real_out), _logits(fake_out)))
+    return sum(fn(r, f) for r, f in pairs) / len(pairs)
 
-    def __init__(self, d_loss: str = "bce", g_loss: str = "nonsat"):
-        super().__init__()
-        self.d_name, self.g_name = d_loss, g_loss
-        self.d_fn, self.g_fn = D_LOSSES.get(d_loss), G_LOSSES.get(g_loss)
 
-    def d(self, real_out, fake_out) -> torch.Tensor:
-        pairs = list(zip(_logits(real_out), _logits(fake_out)))
-        return sum(self.d_fn(r, f) for r, f in pairs) / len(pairs)
-
-    def g(self, fake_out) -> torch.Tensor:
-        logits = _logits(fake_out)
-        return sum(self.g_fn(f) for f in logits) / len(logits)
+def g_loss_over_scales(fn: GLoss, fake_out) -> torch.Tensor:
+    logits = _logits(fake_out)
+    return sum(fn(f) for f in logits) / len(logits)
 
 
 def feature_matching_loss(real_out: Sequence, fake_out: Sequence) -> torch.Tensor:
@@ -118,8 +112,3 @@ def feature_matching_loss(real_out: Sequence, fake_out: Sequence) -> torch.Tenso
             total = total + F.l1_loss(f, r.detach())
             n += 1
     return total / max(n, 1)
-
-
-class FeatureMatchingLoss(nn.Module):
-    def forward(self, real_out: Sequence, fake_out: Sequence) -> torch.Tensor:
-        return feature_matching_loss(real_out, fake_out)

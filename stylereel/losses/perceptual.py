@@ -1,18 +1,21 @@
-"""Content, style (Gram), total-variation and pixel losses.
+"""Content, style (Gram), total-variation and pixel losses, as plain functions.
 
 Feature maps come from `stylereel.nets.features.VGGFeatures` as a dict of named
-layers. Each loss is a function plus a thin `nn.Module`.
+layers. The training objective wraps them as registered terms
+(`stylereel.losses.terms`); metrics call them directly.
 """
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 Feats = Mapping[str, torch.Tensor]
+
+# Gram statistics on these layers carry a painting's colour and stroke (Gatys et al. 2016).
+STYLE_LAYERS = {"relu1_2": 1.0, "relu2_2": 1.0, "relu3_3": 1.0, "relu4_3": 1.0}
 
 
 def gram_matrix(f: torch.Tensor) -> torch.Tensor:
@@ -26,9 +29,27 @@ def gram_matrix(f: torch.Tensor) -> torch.Tensor:
     return torch.bmm(f, f.transpose(1, 2)) / (c * h * w)  # [N, C, C]
 
 
+@torch.no_grad()
+def gram_targets(features: Callable[[torch.Tensor], Feats], images: Iterable[torch.Tensor], layers: Iterable[str]) -> dict[str, torch.Tensor]:
+    """Mean Gram matrix per layer over images `[3, H, W]`, each seen whole: `{layer: [C, C]}`.
+
+    >>> f = lambda x: {"a": x}
+    >>> gram_targets(f, [torch.ones(3, 2, 2)], ["a"])["a"].shape
+    torch.Size([3, 3])
+    """
+    images = list(images)
+    grams: dict[str, torch.Tensor] = {}
+    for img in images:
+        f = features(img[None])
+        for k in layers:
+            grams[k] = grams.get(k, 0) + gram_matrix(f[k].float())[0] / len(images)
+    return grams
+
+
 def content_loss(x: Feats, y: Feats, layers: Sequence[str]) -> torch.Tensor:
-    """Mean over `layers` of the MSE between feature maps (seed 4.2), relative to the
-    target's mean square so every layer, and the loss weight, is in natural units.
+    """Mean over `layers` of the MSE between feature maps (the perceptual loss of
+    Johnson et al. 2016), relative to the target's mean square so every layer, and
+    the loss weight, is in natural units.
 
     >>> f = {"a": torch.zeros(1, 2, 4, 4)}
     >>> float(content_loss(f, {"a": torch.ones(1, 2, 4, 4)}, ["a"]))
@@ -71,32 +92,9 @@ def tv_loss(x: torch.Tensor) -> torch.Tensor:
 
 
 def pixel_l1_loss(x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean absolute difference.
+
+    >>> float(pixel_l1_loss(torch.zeros(1, 3, 2, 2), torch.ones(1, 3, 2, 2)))
+    1.0
+    """
     return F.l1_loss(x, target)
-
-
-class ContentLoss(nn.Module):
-    def __init__(self, layers: Sequence[str]):
-        super().__init__()
-        self.layers = list(layers)
-
-    def forward(self, x: Feats, y: Feats) -> torch.Tensor:
-        return content_loss(x, y, self.layers)
-
-
-class StyleLoss(nn.Module):
-    def __init__(self, layer_weights: Mapping[str, float]):
-        super().__init__()
-        self.layer_weights = dict(layer_weights)
-
-    def forward(self, x: Feats, target_grams: Mapping[str, torch.Tensor]) -> torch.Tensor:
-        return style_loss(x, target_grams, self.layer_weights)
-
-
-class TVLoss(nn.Module):
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return tv_loss(x)
-
-
-class PixelL1Loss(nn.Module):
-    def forward(self, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return pixel_l1_loss(x, target)

@@ -11,8 +11,7 @@ from typing import Mapping
 
 import torch
 
-from stylereel.config import STYLE_LAYERS
-from stylereel.losses.perceptual import content_loss, style_loss
+from stylereel.losses.perceptual import STYLE_LAYERS, content_loss, style_loss
 from stylereel.nets.features import VGGFeatures
 
 

@@ -1,4 +1,4 @@
-"""Full-reference image metrics (seed 3.2.5), on RGB in [0, 1] `[N, 3, H, W]`."""
+"""Full-reference image metrics (PSNR, SSIM: the requirements' test-set scores), on RGB in [0, 1] `[N, 3, H, W]`."""
 
 from __future__ import annotations
 

@@ -16,18 +16,23 @@ from typing import Mapping
 
 import torch
 
-from stylereel.config import STYLE_LAYERS
-from stylereel.losses.perceptual import content_loss, style_loss
+from stylereel.losses.perceptual import STYLE_LAYERS, content_loss, gram_targets, style_loss
 from stylereel.nets.features import VGGFeatures
 
 CONTENT_LAYERS = ("relu3_3",)
 
 
 class StyleMetrics:
-    def __init__(self, target_grams: Mapping[str, torch.Tensor], device: torch.device | str = "cpu"):
-        self.features = VGGFeatures(sorted(set(STYLE_LAYERS) | set(CONTENT_LAYERS))).to(device)
+    def __init__(self, target_grams: Mapping[str, torch.Tensor], device: torch.device | str = "cpu", features: VGGFeatures | None = None):
+        self.features = features or VGGFeatures(sorted(set(STYLE_LAYERS) | set(CONTENT_LAYERS))).to(device)
         self.grams = {k: v.to(device) for k, v in target_grams.items()}
         self.device = device
+
+    @classmethod
+    def from_images(cls, style_images: list[torch.Tensor], device: torch.device | str = "cpu") -> "StyleMetrics":
+        """Targets from style images `[3, H, W]`, computed on the metric's own trunk (one trunk, loaded once)."""
+        features = VGGFeatures(sorted(set(STYLE_LAYERS) | set(CONTENT_LAYERS))).to(device)
+        return cls(gram_targets(features, [s.to(device) for s in style_images], STYLE_LAYERS), device, features)
 
     @torch.no_grad()
     def __call__(self, output: torch.Tensor, content: torch.Tensor) -> dict[str, float]:

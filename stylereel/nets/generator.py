@@ -1,13 +1,17 @@
 """Generators: content image in, stylized image out.
 
 Every generator takes RGB in [0, 1] `[N, 3, H, W]` of any H and W (it pads to its
-stride inside `forward` and crops back) and returns the same shape in [0, 1].
+stride inside `forward` and crops back) and returns the same shape in [0, 1]; its
+`inputs` declare that frame and any further render-time inputs `forward` takes
+after it (guide channels, look weights), which the engine feeds and tiles.
 The constructor's keyword arguments are the whole config: `build_generator(name,
 **kwargs)` rebuilds a saved model from its JSON. `lr` on each class is the Adam
 learning rate it trains best at (used unless `train.lr_g` is set).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -17,6 +21,20 @@ from stylereel.nets.blocks import InvertedResidual, ResidualBlock, UpBlock, conv
 from stylereel.registry import Registry
 
 GENERATORS: Registry[type[nn.Module]] = Registry("generator")
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input of a generator, in the order `forward` takes them. Spatial inputs are
+    `[N, channels, H, W]` at the frame's size (the engine tiles them alike); the others
+    are `[N, channels]` (look weights, strength), given whole to every tile."""
+
+    name: str
+    channels: int
+    spatial: bool = True
+
+
+IMAGE = Input("image", 3)
 
 
 def build_generator(name: str, **kwargs) -> nn.Module:
@@ -78,6 +96,7 @@ class ReelGenerator(nn.Module):
     upsampling cannot draw the 2x2 lattice a pixel shuffle leaves in flat areas.
     """
 
+    inputs = (IMAGE,)
     stride = 8
     margin = 16
     lr = 3e-3  # Adam rate; 1e-3 (the classic) learns the look markedly slower: bench/learning_rates.py
@@ -114,6 +133,7 @@ class JohnsonGenerator(nn.Module):
     convs to 128 channels, 5 residual blocks, two x2 upsamplings, 9x9 conv to RGB.
     Normalisation layers are left out (tile-exactness), replaced by ReZero gains."""
 
+    inputs = (IMAGE,)
     stride = 4
     lr = 1e-3  # the paper's rate; 3e-3 diverges for this network: bench/learning_rates.py
     halo = 64  # receptive-field radius (51 px) rounded up

@@ -9,6 +9,10 @@ precision and tiling for a generator on a device.
 - CUDA: PyTorch, channels_last, a bf16 copy of the weights where supported.
 - Either way the output is float32; bf16 moves it by well under one 8-bit code
   value on average (tests/test_engine.py).
+- A generator may take more than the frame (`net.inputs`: guide channels, look
+  weights, a matte): every input goes through the same graph (`RenderGraph`, the
+  one definition of the network that every runtime and exporter converts), spatial
+  inputs are tiled exactly like the frame and the others are given to every tile.
 - Frames larger than `tile_pixels` are rendered in tiles, each with a halo of
   real picture as wide as the generator's receptive field (`net.halo`) and
   aligned to its stride, so the result is the same as one pass over the whole
@@ -26,6 +30,8 @@ import torch
 from torch import nn
 
 from stylereel.device import bf16_supported
+from stylereel.errors import StylereelError
+from stylereel.nets.generator import IMAGE, Input
 
 TILE_PIXELS = 2**24  # 4K in one piece: OpenVINO ran it in 607 ms whole, 706-822 ms in 3-12 tiles
 
@@ -67,10 +73,30 @@ def _core_height(h: int, cw: int, stride: int, halo: int, budget: int) -> int | 
     return None
 
 
+class RenderGraph(nn.Module):
+    """The network as every runtime sees it: positional float32 inputs in the generator's
+    declared order (`net.inputs`), one RGB output `[N, 3, H, W]` in [0, 1]."""
+
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        self.net = net
+        self.inputs: tuple[Input, ...] = tuple(getattr(net, "inputs", (IMAGE,)))
+        if not self.inputs or self.inputs[0] != IMAGE:
+            raise ValueError(f"a generator's first input must be the frame {IMAGE}, got {self.inputs[:1]}")
+
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        return self.net(*xs)
+
+    def example_inputs(self, n: int = 1, h: int = 64, w: int = 64) -> tuple[torch.Tensor, ...]:
+        return tuple(torch.rand(n, i.channels, h, w) if i.spatial else torch.rand(n, i.channels) for i in self.inputs)
+
+
 class InferenceEngine:
     """Runs a generator on frames of any size: OpenVINO on CPU, PyTorch on CUDA.
 
-    `backend` ("openvino" or "torch") overrides the choice, for benchmarks and tests.
+    `engine(frame, **extras)`: the frame `[N, 3, H, W]` and the generator's other
+    declared inputs by name. `backend` ("openvino" or "torch") overrides the choice,
+    for benchmarks and tests.
     """
 
     def __init__(self, net: nn.Module, device: torch.device | str | None = None, bf16: bool | None = None,
@@ -81,34 +107,55 @@ class InferenceEngine:
         self.tile_pixels = tile_pixels or TILE_PIXELS
         self.stride = getattr(net, "stride", 1)
         self.halo = getattr(net, "halo", None)
-        net = copy.deepcopy(net).float().eval().requires_grad_(False)
+        graph = RenderGraph(copy.deepcopy(net).float().eval().requires_grad_(False))
+        self.inputs = graph.inputs
         if self.backend == "openvino":
             if self.device.type != "cpu":
                 raise ValueError(f"the openvino backend runs on the CPU, not {self.device}")
-            self._run = _openvino_runner(net, self.bf16)
+            self._run = _openvino_runner(graph, self.bf16)
         elif self.backend == "torch":
-            self._run = _torch_runner(net, self.device, self.bf16)
+            self._run = _torch_runner(graph, self.device, self.bf16)
         else:
             raise ValueError(f"unknown inference backend {backend!r}; use 'openvino' or 'torch'")
 
-    @torch.inference_mode()
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        """[N, 3, H, W] float in [0, 1] (any device) -> same shape, float32, on the engine's device."""
-        x = x.to(self.device, torch.float32)
+    def _gather(self, x: torch.Tensor, extras: dict[str, torch.Tensor]) -> list[torch.Tensor]:
+        """The inputs in declared order, on the engine's device, checked against the declaration."""
+        names = [i.name for i in self.inputs[1:]]
+        unknown, missing = sorted(set(extras) - set(names)), [n for n in names if n not in extras]
+        if unknown or missing:
+            raise StylereelError(f"this model takes {', '.join(['image', *names])}; "
+                                 + (f"unknown: {', '.join(unknown)}" if unknown else f"missing: {', '.join(missing)}"))
+        if x.dim() != 4 or x.shape[1] != 3:
+            raise StylereelError(f"image: expected RGB [N, 3, H, W], got {list(x.shape)}")
         n, _, h, w = x.shape
+        out = [x.to(self.device, torch.float32)]
+        for spec in self.inputs[1:]:
+            t = extras[spec.name]
+            want = [n, spec.channels, h, w] if spec.spatial else [n, spec.channels]
+            if list(t.shape) != want:
+                raise StylereelError(f"{spec.name}: expected {want}, got {list(t.shape)}")
+            out.append(t.to(self.device, torch.float32))
+        return out
+
+    @torch.inference_mode()
+    def __call__(self, x: torch.Tensor, **extras: torch.Tensor) -> torch.Tensor:
+        """[N, 3, H, W] float in [0, 1] (any device) + declared extras -> [N, 3, H, W] float32 on the engine's device."""
+        xs = self._gather(x, extras)
+        n, _, h, w = xs[0].shape
         if self.halo is None or h * w <= self.tile_pixels:
-            return self._run(x)
+            return self._run(xs)
         out = torch.empty(n, 3, h, w, device=self.device)
         hl = self.halo
         for y0, y1, x0, x1 in plan_tiles(h, w, self.stride, hl, self.tile_pixels):
             ty, tx = max(y0 - hl, 0), max(x0 - hl, 0)
-            tile = self._run(x[..., ty : min(y1 + hl, h), tx : min(x1 + hl, w)])
+            window = (..., slice(ty, min(y1 + hl, h)), slice(tx, min(x1 + hl, w)))
+            tile = self._run([t[window] if spec.spatial else t for spec, t in zip(self.inputs, xs)])
             out[..., y0:y1, x0:x1] = tile[..., y0 - ty : y1 - ty, x0 - tx : x1 - tx]
         return out
 
 
-def _openvino_runner(net: nn.Module, bf16: bool):
-    """Convert once (input of any size), compile for this CPU; float32 in and out.
+def _openvino_runner(graph: RenderGraph, bf16: bool):
+    """Convert once (inputs of any size), compile for this CPU; float32 in and out.
 
     The conversion goes through OpenVINO's PyTorch frontend directly rather than
     `openvino.convert_model`, which reports usage over the network unless the
@@ -119,9 +166,10 @@ def _openvino_runner(net: nn.Module, bf16: bool):
     from openvino.frontend.pytorch.ts_decoder import TorchScriptPythonDecoder
 
     frontend = FrontEndManager().load_by_framework("pytorch")
-    decoder = TorchScriptPythonDecoder(net, example_input=(torch.rand(1, 3, 64, 64),))  # must outlive convert()
+    decoder = TorchScriptPythonDecoder(graph, example_input=graph.example_inputs())  # must outlive convert()
     model = frontend.convert(frontend.load(decoder))
-    model.reshape(ov.PartialShape([-1, 3, -1, -1]))
+    model.reshape({i: ov.PartialShape([-1, spec.channels, -1, -1] if spec.spatial else [-1, spec.channels])
+                   for i, spec in enumerate(graph.inputs)})
     config = {
         "INFERENCE_PRECISION_HINT": "bf16" if bf16 else "f32",
         "PERFORMANCE_HINT": "LATENCY",
@@ -129,18 +177,19 @@ def _openvino_runner(net: nn.Module, bf16: bool):
     }
     request = ov.Core().compile_model(model, "CPU", config).create_infer_request()
 
-    def run(x: torch.Tensor) -> torch.Tensor:
-        return torch.from_numpy(request.infer({0: x.contiguous().numpy()})[0])  # a copy, not the request's buffer
+    def run(xs: list[torch.Tensor]) -> torch.Tensor:
+        return torch.from_numpy(request.infer({i: t.contiguous().numpy() for i, t in enumerate(xs)})[0])  # a copy
 
     return run
 
 
-def _torch_runner(net: nn.Module, device: torch.device, bf16: bool):
+def _torch_runner(graph: RenderGraph, device: torch.device, bf16: bool):
     """channels_last, and a bf16 copy of the weights (not autocast, which re-casts every weight every frame)."""
     dtype = torch.bfloat16 if bf16 else torch.float32
-    net = net.to(device, dtype, memory_format=torch.channels_last)
+    graph = graph.to(device, dtype, memory_format=torch.channels_last)
 
-    def run(x: torch.Tensor) -> torch.Tensor:
-        return net(x.to(dtype).contiguous(memory_format=torch.channels_last)).float().contiguous()
+    def run(xs: list[torch.Tensor]) -> torch.Tensor:
+        xs = [t.to(dtype).contiguous(memory_format=torch.channels_last) if t.dim() == 4 else t.to(dtype) for t in xs]
+        return graph(*xs).float().contiguous()
 
     return run

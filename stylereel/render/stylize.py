@@ -14,10 +14,10 @@ from typing import Iterable
 import numpy as np
 import torch
 
-from stylereel.io.frames import ImageError, list_images, read_image, write_image
-from stylereel.render.engine import InferenceEngine
-from stylereel.train.checkpoint import load_model, resolve_model_dir
 from stylereel.device import pick_device
+from stylereel.io.frames import ImageError, list_images, read_image, write_image
+from stylereel.model import load_model, resolve_model_dir
+from stylereel.render.engine import InferenceEngine
 
 
 class Stylizer:
@@ -32,11 +32,9 @@ class Stylizer:
         self.net, self.info = load_model(self.model_dir)
         self.engine = InferenceEngine(self.net, self.device, bf16=bf16)
 
-    def tensor(self, x: torch.Tensor) -> torch.Tensor:
-        """[N, 3, H, W] in [0, 1] -> [N, 3, H, W] in [0, 1], on the input's device."""
-        if x.dim() != 4 or x.shape[1] != 3:
-            raise ValueError(f"expected RGB [N, 3, H, W], got {list(x.shape)}")
-        return self.engine(x).to(x.device)
+    def tensor(self, x: torch.Tensor, **extras: torch.Tensor) -> torch.Tensor:
+        """[N, 3, H, W] in [0, 1] (+ the model's other inputs by name) -> [N, 3, H, W] in [0, 1], on the input's device."""
+        return self.engine(x, **extras).to(x.device)
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
         """float [H, W, 3] RGB in [0, 1] -> same."""
@@ -46,7 +44,7 @@ class Stylizer:
     def stylize_file(self, src: str | Path, dst: str | Path) -> Path:
         src, dst = Path(src), Path(dst)
         if dst.exists() and dst.resolve() == src.resolve():
-            raise ImageError(f"{dst}: output would overwrite its input")
+            raise ImageError(dst, "output would overwrite its input")
         frame = read_image(src)
         out = self(frame.rgb)
         # JPEG holds 8 bits only; everything else keeps the plate's depth.
@@ -57,12 +55,27 @@ class Stylizer:
 
 def output_paths(inputs: Iterable[str | os.PathLike], out: str | Path) -> list[tuple[Path, Path]]:
     """Map inputs to outputs: OUT is a file for a single input file, otherwise a
-    directory that receives files of the same names."""
+    directory that receives files of the same names.
+
+    Refused before anything is rendered: an output that would overwrite an input,
+    and two inputs that would land on the same output (same name, different folders).
+    """
     files = list_images(inputs)
     out = Path(out)
     single_file = len(files) == 1 and out.suffix != "" and not out.is_dir()
     if single_file:
-        return [(files[0], out)]
-    if out.exists() and not out.is_dir():
-        raise ImageError(f"{out}: is a file, but {len(files)} inputs need an output directory")
-    return [(f, out / f.name) for f in files]
+        jobs = [(files[0], out)]
+    else:
+        if out.exists() and not out.is_dir():
+            raise ImageError(out, f"is a file, but {len(files)} inputs need an output directory")
+        jobs = [(f, out / f.name) for f in files]
+    sources = {f.resolve(): f for f in files}
+    seen: dict[Path, Path] = {}
+    for src, dst in jobs:
+        key = dst.resolve()
+        if key in sources:
+            raise ImageError(dst, f"output would overwrite the input {sources[key]}; choose another -o")
+        if key in seen and seen[key].resolve() != src.resolve():
+            raise ImageError(dst, f"two inputs would be written here ({seen[key]} and {src}); render them to separate -o folders")
+        seen[key] = src
+    return list({d.resolve(): (s, d) for s, d in jobs}.values())  # an input named twice is rendered once

@@ -1,13 +1,9 @@
 """Adversarial training of a generator for one look.
 
-Two modes share one loop:
-
-- unpaired: content crops -> G; the discriminator sees style-image patches as
-  real; the generator also minimises a content loss to its input and a Gram
-  style loss to the style images.
-- paired: a painted keyframe `target` for each `input` (pix2pix): the
-  discriminator is conditional (it sees input and output side by side), the
-  generator minimises L1 + perceptual distance to the target, plus feature matching.
+The mode (`data.mode`) picks the data once (`stylereel.data.datasets`) and the config's
+`loss` section the terms (`stylereel.losses.objective`); the loop below is the same
+for every mode: sample a batch (a mapping of named tensors), update the critic if any
+term reads it, then the generator on the weighted sum of the terms.
 
 `Trainer` knows nothing about argv or the terminal: progress goes to a callback.
 """
@@ -23,34 +19,19 @@ from typing import Callable
 import torch
 
 from stylereel.config import RunConfig
-from stylereel.data.crops import CropSampler
-from stylereel.data.images import load_images, load_pairs
+from stylereel.data.datasets import load_training_data
 from stylereel.device import bf16_supported, pick_device
-from stylereel.losses.adversarial import AdversarialLoss, feature_matching_loss
-from stylereel.losses.perceptual import content_loss, gram_matrix, pixel_l1_loss, style_loss, tv_loss
+from stylereel.io.atomic import atomic_write_text
+from stylereel.losses.objective import Objective
+from stylereel.model import save_model
 from stylereel.nets.discriminator import build_discriminator
-from stylereel.nets.features import VGGFeatures
 from stylereel.nets.generator import build_generator, load_base_weights
-from stylereel.train.checkpoint import load_state, save_model, save_state
-
-STATE_FILE = Path("checkpoints") / "state.pt"
-
-
-def style_targets(features: VGGFeatures, styles: list[torch.Tensor], layers, device) -> dict[str, torch.Tensor]:
-    """Mean Gram matrix per layer over the style images, each seen whole: `{layer: [C, C]}`."""
-    grams: dict[str, torch.Tensor] = {}
-    with torch.no_grad():
-        for img in styles:
-            f = features(img[None].to(device))
-            for k in layers:
-                grams[k] = grams.get(k, 0) + gram_matrix(f[k])[0] / len(styles)
-    return grams
+from stylereel.train.checkpoint import STATE_FILE, load_state, save_state
 
 
 @dataclass
 class StepInfo:
     step: int
-    total: int
     losses: dict[str, float]
     elapsed: float
 
@@ -60,22 +41,11 @@ class Trainer:
         self.cfg, self.out = copy.deepcopy(cfg), Path(out_dir)
         self.device = pick_device(cfg.train.device)
         torch.manual_seed(cfg.train.seed)
-        m, d, lo, t = self.cfg.model, self.cfg.data, self.cfg.loss, self.cfg.train
-        self.paired = d.mode == "paired"
+        m, t = self.cfg.model, self.cfg.train
 
         # Data: decoded once, cropped on the training thread from a seeded generator.
         self.gen = torch.Generator().manual_seed(t.seed)
-        if self.paired:
-            self.names, xs, ys = load_pairs(d.pairs, d.max_side)
-            self.sampler = CropSampler(list(zip(xs, ys)), d.size, d.scale_jitter, d.flip)
-            self.preview = [xs[0], ys[0]]
-            self.styles = ys
-        else:
-            content = load_images(d.content, d.max_side)
-            self.styles = load_images(d.style, exact_side=d.style_size)
-            self.sampler = CropSampler([(c,) for c in content], d.size, d.scale_jitter, d.flip)
-            self.style_sampler = CropSampler([(s,) for s in self.styles], d.size, d.scale_jitter, d.flip)
-            self.preview = [content[0]]
+        self.data = load_training_data(self.cfg.data)
 
         self.G = build_generator(m.generator, **m.generator_kwargs)
         if m.init == "base":
@@ -83,80 +53,46 @@ class Trainer:
         elif m.init != "random":
             raise ValueError(f"model.init must be 'base' or 'random', not {m.init!r}")
         self.G.to(self.device)
-        self.D = build_discriminator(m.discriminator, **m.discriminator_kwargs).to(self.device)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
-        layers = set(lo.content_layers) | set(lo.style_layers)
-        self.features = VGGFeatures(sorted(layers)).to(self.device)
-        self.adv = AdversarialLoss(lo.d_loss, lo.g_loss)
-        self.bf16 = t.bf16 and bf16_supported(self.device)
+        self.objective = Objective(self.cfg.loss, self.data.provides, self.data.look, self.data.condition,
+                                   self.device, bf16=t.bf16 and bf16_supported(self.device))
+        self.grams = self.objective.set_look(self.data.look_images)
+        self.D = None
+        if self.objective.uses_critic:
+            kwargs = {"in_ch": self.objective.critic_channels, **m.discriminator_kwargs}
+            self.D = build_discriminator(m.discriminator, **kwargs).to(self.device)
         if t.lr_g is None:
             # A generator's own rate, else the classic 1e-3; resolved here so the run's config.yaml names it.
             t.lr_g = getattr(type(self.G), "lr", 1e-3)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=t.lr_g, betas=tuple(t.betas))
-        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=t.lr_d, betas=tuple(t.betas))
-        self.grams = style_targets(self.features, self.styles, lo.style_layers, self.device) if lo.style_layers else {}
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=t.lr_d, betas=tuple(t.betas)) if self.D is not None else None
         self.step = 0
         if resume:
             self._load(load_state(self.out / STATE_FILE))
 
-    # -- one step of each player ------------------------------------------------
+    # -- one step ---------------------------------------------------------------
 
-    def _batch(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """(generator input, real image for D); in paired mode the real is the target."""
-        n = self.cfg.data.batch
-        if self.paired:
-            x, y = self.sampler.sample(n, self.gen)
-        else:
-            (x,) = self.sampler.sample(n, self.gen)
-            (y,) = self.style_sampler.sample(n, self.gen)
-        return x.to(self.device), y.to(self.device)  # [N, 3, S, S] each
-
-    def _d_in(self, x: torch.Tensor, img: torch.Tensor) -> torch.Tensor:
-        # A conditional discriminator judges the (input, output) pair, not the output alone.
-        return torch.cat([x, img], 1) if self.paired else img
-
-    def d_step(self, x: torch.Tensor, real: torch.Tensor, fake: torch.Tensor) -> dict[str, float]:
-        self.D.requires_grad_(True)
-        loss = self.adv.d(self.D(self._d_in(x, real)), self.D(self._d_in(x, fake.detach())))
-        self.opt_d.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt_d.step()
-        return {"d": loss.item()}
-
-    def g_step(self, x: torch.Tensor, real: torch.Tensor, fake: torch.Tensor) -> dict[str, float]:
-        lo = self.cfg.loss
-        self.D.requires_grad_(False)  # no D grads from the G step
-        fake_out = self.D(self._d_in(x, fake)) if lo.adv_weight or (self.paired and lo.feature_matching_weight) else None
-        terms: dict[str, torch.Tensor] = {"adv": lo.adv_weight * self.adv.g(fake_out)} if lo.adv_weight else {}
-        f_fake = self._features(fake)
-        with torch.no_grad():
-            # Content is kept to the input (unpaired) or moved to the painted target (paired).
-            f_ref = self._features(real if self.paired else x)
-        if lo.content_weight:
-            terms["content"] = lo.content_weight * content_loss(f_fake, f_ref, lo.content_layers)
-        if lo.style_weight and self.grams:
-            terms["style"] = lo.style_weight * style_loss(f_fake, self.grams, lo.style_layers)
-        if lo.tv_weight:
-            terms["tv"] = lo.tv_weight * tv_loss(fake)
-        if self.paired and lo.l1_weight:
-            terms["l1"] = lo.l1_weight * pixel_l1_loss(fake, real)
-        if self.paired and lo.feature_matching_weight:
-            with torch.no_grad():
-                real_out = self.D(self._d_in(x, real))
-            terms["fm"] = lo.feature_matching_weight * feature_matching_loss(real_out, fake_out)
-        loss = sum(terms.values())
+    def train_step(self) -> dict[str, float]:
+        self.G.train()
+        batch = {k: v.to(self.device) for k, v in self.data.sample(self.cfg.data.batch, self.gen).items()}
+        s = self.objective.step(batch, self.G, self.D)
+        s.fake  # the generator runs once; the critic sees it detached, the terms with gradients
+        losses = {}
+        if self.D is not None:
+            self.D.requires_grad_(True)
+            d_loss = self.objective.critic_loss(s)
+            self.opt_d.zero_grad(set_to_none=True)
+            d_loss.backward()
+            self.opt_d.step()
+            losses["d"] = d_loss.item()
+            self.D.requires_grad_(False)  # no D grads from the G step
+        g_loss, parts = self.objective.generator_loss(s)
         self.opt_g.zero_grad(set_to_none=True)
-        loss.backward()
+        g_loss.backward()
         self.opt_g.step()
         self._update_ema()
-        return {"g": loss.item(), **{k: v.item() for k, v in terms.items()}}
-
-    def _features(self, img: torch.Tensor) -> dict[str, torch.Tensor]:
-        # The frozen VGG trunk is most of a step's cost; bf16 halves it and the
-        # losses (Grams included) are then taken in float32.
-        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
-            feats = self.features(img)
-        return {k: v.float() for k, v in feats.items()}
+        self.step += 1
+        return {**losses, **parts}
 
     @torch.no_grad()
     def _update_ema(self) -> None:
@@ -167,23 +103,12 @@ class Trainer:
         for be, b in zip(self.G_ema.buffers(), self.G.buffers()):
             be.copy_(b)
 
-    def train_step(self) -> dict[str, float]:
-        self.G.train()
-        x, real = self._batch()
-        fake = self.G(x)
-        lo = self.cfg.loss
-        # Without an adversarial or feature-matching term the discriminator has no say: skip it.
-        losses = self.d_step(x, real, fake) if lo.adv_weight or (self.paired and lo.feature_matching_weight) else {}
-        losses.update(self.g_step(x, real, fake))
-        self.step += 1
-        return losses
-
     # -- the loop ---------------------------------------------------------------
 
     def fit(self, on_step: Callable[[StepInfo], None] | None = None) -> Path:
         t = self.cfg.train
         self.out.mkdir(parents=True, exist_ok=True)
-        (self.out / "config.yaml").write_text(self.cfg.to_yaml())
+        atomic_write_text(self.out / "config.yaml", self.cfg.to_yaml())
         from torch.utils.tensorboard import SummaryWriter
 
         writer = SummaryWriter(str(self.out / "tb"), purge_step=self.step)
@@ -204,7 +129,7 @@ class Trainer:
                 if t.snapshot_every and self.step % t.snapshot_every == 0:
                     self.save_model(self.out / "snapshots" / f"step_{self.step:06d}", time.monotonic() - start)
                 if on_step:
-                    on_step(StepInfo(self.step, t.steps, losses, time.monotonic() - start))
+                    on_step(StepInfo(self.step, losses, time.monotonic() - start))
         finally:
             writer.close()
         self.save(time.monotonic() - start)
@@ -212,8 +137,8 @@ class Trainer:
 
     @torch.no_grad()
     def sample_grid(self) -> torch.Tensor:
-        x = self.preview[0][None].to(self.device)
-        row = [x, self.G_ema(x)] + ([self.preview[1][None].to(self.device)] if self.paired else [])
+        x = self.data.preview["plate"][None].to(self.device)
+        row = [x, self.G_ema(x)] + [v[None].to(self.device) for k, v in self.data.preview.items() if k != "plate"]
         return torch.cat(row, -1)[0].clamp(0, 1).cpu()  # [3, H, k*W]
 
     # -- artifacts --------------------------------------------------------------
@@ -222,10 +147,10 @@ class Trainer:
         state = {
             "step": self.step,
             "G": self.G.state_dict(),
-            "D": self.D.state_dict(),
+            "D": self.D.state_dict() if self.D is not None else {},
             "G_ema": self.G_ema.state_dict(),
             "opt_g": self.opt_g.state_dict(),
-            "opt_d": self.opt_d.state_dict(),
+            "opt_d": self.opt_d.state_dict() if self.opt_d is not None else {},
             "rng_data": self.gen.get_state(),
             "rng_torch": torch.get_rng_state(),
             "rng_cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
@@ -239,7 +164,6 @@ class Trainer:
         m = self.cfg.model
         info = {
             "generator": {"name": m.generator, "kwargs": m.generator_kwargs},
-            "mode": self.cfg.data.mode,
             "steps": self.step,
             **({"elapsed_s": round(elapsed_s, 2)} if elapsed_s is not None else {}),
             "config": self.cfg.to_dict(),
@@ -249,24 +173,12 @@ class Trainer:
     def _load(self, state: dict) -> None:
         self.step = state["step"]
         self.G.load_state_dict(state["G"])
-        self.D.load_state_dict(state["D"])
         self.G_ema.load_state_dict(state["G_ema"])
         self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
+        if self.D is not None:
+            self.D.load_state_dict(state["D"])
+            self.opt_d.load_state_dict(state["opt_d"])
         self.gen.set_state(state["rng_data"])
         torch.set_rng_state(state["rng_torch"])
         if state.get("rng_cuda") and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["rng_cuda"])
-
-
-def saved_config(out_dir: str | Path) -> RunConfig:
-    """The config a run was started with (for `--resume`)."""
-    return RunConfig.from_dict(load_state(Path(out_dir) / STATE_FILE)["config"])
-
-
-def has_state(out_dir: str | Path) -> bool:
-    return (Path(out_dir) / STATE_FILE).is_file()
-
-
-def state_step(out_dir: str | Path) -> int:
-    return int(load_state(Path(out_dir) / STATE_FILE)["step"])

@@ -1,0 +1,88 @@
+"""The training objective: the active loss terms, the loss trunk they share, and the critic.
+
+Built once per run from the `loss` section of the config and from what the data
+provides; the trainer then asks it for the generator's loss and the critic's loss
+of a `Step`, and never looks at which terms there are.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable, Mapping
+
+import torch
+
+from stylereel.errors import StylereelError
+from stylereel.losses.perceptual import STYLE_LAYERS, gram_targets
+from stylereel.losses.terms import Adversarial, Step, Style, Term, build_terms, resolve_terms
+from stylereel.nets.features import VGGFeatures
+
+
+class Objective:
+    """`loss`: {term: options}; `provides`: the batch keys the data gives; `look`: the batch key
+    holding real examples of the look (what the critic calls real); `condition`: the batch key
+    the critic also sees beside an image (aligned data), or None."""
+
+    def __init__(self, loss: Mapping[str, Mapping], provides: Iterable[str], look: str, condition: str | None,
+                 device: torch.device | str = "cpu", bf16: bool = False):
+        self.terms: dict[str, Term] = build_terms(loss)
+        if not self.terms:
+            raise StylereelError("loss: no term has a non-zero weight; nothing to train")
+        provides = set(provides)
+        for name, term in self.terms.items():
+            missing = [k for k in term.needs if k not in provides]
+            if missing:
+                raise StylereelError(f"loss term {name!r} needs {', '.join(repr(k) for k in missing)} in each batch, "
+                                     f"which this data does not give (it gives {', '.join(sorted(provides))})")
+        self.device, self.bf16 = torch.device(device), bf16
+        self.look, self.condition = look, condition
+        layers = set().union(*(t.layers for t in self.terms.values()))
+        self.trunk = VGGFeatures(sorted(layers)).to(self.device) if layers else None
+        self.uses_critic = any(t.uses_critic for t in self.terms.values())
+        # The critic is trained by the adversarial term's D loss, even where only feature matching reads it.
+        adv = self.terms.get("adversarial") or Adversarial(**resolve_terms({"adversarial": dict(loss.get("adversarial", {}))})["adversarial"])
+        self._critic_loss = adv.critic_loss
+        self.critic_channels = 3 * (2 if condition else 1)
+
+    @property
+    def layers(self) -> tuple[str, ...]:
+        return self.trunk.layers if self.trunk is not None else ()
+
+    def set_look(self, images: list[torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Gram targets of the look's images on the metric layers and any style term's layers;
+        returned so a model can be scored without its style images."""
+        style = self.terms.get("style")
+        layers = sorted(set(STYLE_LAYERS) | (style.layers if isinstance(style, Style) else set()))
+        trunk = self.trunk if self.trunk is not None and set(layers) <= set(self.trunk.layers) else VGGFeatures(layers).to(self.device)
+        grams = gram_targets(trunk, [i.to(self.device) for i in images], layers)  # float32: targets are exact
+        if isinstance(style, Style):
+            style.targets = grams
+        return grams
+
+    def features_of(self, trunk) -> Callable:
+        def run(img: torch.Tensor):
+            # The frozen trunk is most of a step's cost; bf16 halves it and the losses
+            # (Grams included) are then taken in float32.
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+                feats = trunk(img)
+            return {k: v.float() for k, v in feats.items()}
+
+        return run
+
+    def step(self, batch: dict[str, torch.Tensor], generate: Callable, critic=None) -> Step:
+        """A Step over `batch`; `critic` is the discriminator module (when `uses_critic`)."""
+        judge = None
+        if critic is not None:
+            def judge(img, b):
+                return critic(torch.cat([b[self.condition], img], 1) if self.condition else img)
+        return Step(batch, generate, self.features_of(self.trunk) if self.trunk is not None else None, judge)
+
+    def critic_loss(self, s: Step) -> torch.Tensor:
+        """The discriminator's loss: the look's real examples against the (detached) output."""
+        fake = s.fake.detach()
+        return self._critic_loss(s._critic(s.batch[self.look], s.batch), s._critic(fake, s.batch))
+
+    def generator_loss(self, s: Step) -> tuple[torch.Tensor, dict[str, float]]:
+        """Weighted sum of the active terms, and each weighted term for logging."""
+        parts = {name: t.weight * t(s) for name, t in self.terms.items()}
+        total = sum(parts.values())
+        return total, {"g": float(total), **{k: float(v) for k, v in parts.items()}}

@@ -1,0 +1,220 @@
+"""Loss terms: each a registered part with its weight, its options and what it needs.
+
+A term reads what it needs from a `Step` (the batch, the generator's outputs,
+feature maps, the critic's judgement), each computed once per step however many
+terms ask for it. A term declares
+
+- `needs`: the batch keys it reads (`plate`, `target`, `style`, ...); the trainer
+  checks them against what the data provides before the first step;
+- `layers`: the VGG layers it reads (the loss trunk is built only as deep as the
+  deepest layer any active term needs);
+- `uses_critic`: whether it reads the discriminator (the discriminator is built
+  and trained only if some term does).
+
+Its constructor's keyword arguments are its options, as written in the config
+(`loss.NAME.OPTION`); `weight` is one of them, and a weight of 0 turns it off.
+`forward(step)` returns the unweighted loss. See docs/architecture.md for adding one.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from typing import Any, Callable, Mapping
+
+import torch
+from torch import nn
+
+from stylereel.errors import StylereelError, did_you_mean
+from stylereel.losses.adversarial import D_LOSSES, G_LOSSES, d_loss_over_scales, feature_matching_loss, g_loss_over_scales
+from stylereel.losses.perceptual import STYLE_LAYERS, content_loss, pixel_l1_loss, style_loss, tv_loss
+from stylereel.registry import Registry
+
+Feats = Mapping[str, torch.Tensor]
+
+
+class Step:
+    """One training step: the batch and everything derived from it, computed on first use.
+
+    `batch` maps names to tensors `[N, C, S, S]` (or `[N, ...]` for non-spatial data);
+    `generate(x)` runs the generator being trained, `features(img)` the frozen loss
+    trunk, `critic(img, batch)` the discriminator (None when no term uses it).
+    """
+
+    def __init__(self, batch: dict[str, torch.Tensor], generate: Callable, features: Callable | None = None,
+                 critic: Callable | None = None):
+        self.batch = batch
+        self._generate, self._features, self._critic = generate, features, critic
+        self._outputs: dict[str, torch.Tensor] = {}
+        self._feats: dict[str, Feats] = {}
+        self._judged: dict[str, Any] = {}
+
+    def output(self, key: str = "plate") -> torch.Tensor:
+        """The generator's output for `batch[key]` (with gradients)."""
+        if key not in self._outputs:
+            self._outputs[key] = self._generate(self.batch[key])
+        return self._outputs[key]
+
+    @property
+    def fake(self) -> torch.Tensor:
+        return self.output("plate")
+
+    def _image(self, key: str) -> torch.Tensor:
+        return self.fake if key == "fake" else self.batch[key]
+
+    def features(self, key: str) -> Feats:
+        """Loss-trunk features of `fake` (with gradients) or of a batch entry (without)."""
+        if key not in self._feats:
+            with torch.set_grad_enabled(key == "fake" and torch.is_grad_enabled()):
+                self._feats[key] = self._features(self._image(key))
+        return self._feats[key]
+
+    def critic(self, key: str):
+        """The discriminator's outputs (logits and features per scale) on `fake` or a batch entry."""
+        if key not in self._judged:
+            with torch.set_grad_enabled(key == "fake" and torch.is_grad_enabled()):
+                self._judged[key] = self._critic(self._image(key), self.batch)
+        return self._judged[key]
+
+
+class Term(nn.Module):
+    needs: tuple[str, ...] = ()
+    uses_critic = False
+
+    def __init__(self, weight: float = 1.0):
+        super().__init__()
+        self.weight = float(weight)
+
+    @property
+    def layers(self) -> set[str]:
+        return set()
+
+    def forward(self, s: Step) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+TERMS: Registry[type[Term]] = Registry("loss term")
+
+
+@TERMS.register("adversarial")
+class Adversarial(Term):
+    """Fool the critic: `g_loss` on its logits for the output. The critic itself is
+    trained with `d_loss` on the look's real examples against the output."""
+
+    uses_critic = True
+
+    def __init__(self, weight: float = 0.05, d_loss: str = "bce", g_loss: str = "nonsat"):
+        super().__init__(weight)
+        self.d_fn, self.g_fn = D_LOSSES.get(d_loss), G_LOSSES.get(g_loss)
+
+    def forward(self, s: Step) -> torch.Tensor:
+        return g_loss_over_scales(self.g_fn, s.critic("fake"))
+
+    def critic_loss(self, real_out, fake_out) -> torch.Tensor:
+        return d_loss_over_scales(self.d_fn, real_out, fake_out)
+
+
+@TERMS.register("feature_matching")
+class FeatureMatching(Term):
+    """L1 between the critic's features on the output and on the aligned target (pix2pixHD)."""
+
+    uses_critic = True
+    needs = ("target",)
+
+    def forward(self, s: Step) -> torch.Tensor:
+        return feature_matching_loss(s.critic("target"), s.critic("fake"))
+
+
+@TERMS.register("content")
+class Content(Term):
+    """Keep the feature maps of `of` (the plate, or a painted target) at `layers`."""
+
+    def __init__(self, weight: float = 1.0, layers: list = ("relu3_3",), of: str = "plate"):
+        super().__init__(weight)
+        self.content_layers, self.of = list(layers), of
+        self.needs = (of,)
+
+    @property
+    def layers(self) -> set[str]:
+        return set(self.content_layers)
+
+    def forward(self, s: Step) -> torch.Tensor:
+        return content_loss(s.features("fake"), s.features(self.of), self.content_layers)
+
+
+@TERMS.register("style")
+class Style(Term):
+    """Match the Gram statistics of the look's images at `layers` (Gatys et al. 2016)."""
+
+    def __init__(self, weight: float = 2.0, layers: dict = STYLE_LAYERS):
+        super().__init__(weight)
+        self.layer_weights = {k: float(v) for k, v in layers.items()}
+        self.targets: dict[str, torch.Tensor] = {}  # set by the objective from the look's images
+
+    @property
+    def layers(self) -> set[str]:
+        return set(self.layer_weights)
+
+    def forward(self, s: Step) -> torch.Tensor:
+        return style_loss(s.features("fake"), self.targets, self.layer_weights)
+
+
+@TERMS.register("l1")
+class L1(Term):
+    """Pixel L1 to an aligned batch entry (the painted target)."""
+
+    def __init__(self, weight: float = 10.0, of: str = "target"):
+        super().__init__(weight)
+        self.of = of
+        self.needs = (of,)
+
+    def forward(self, s: Step) -> torch.Tensor:
+        return pixel_l1_loss(s.fake, s.batch[self.of])
+
+
+@TERMS.register("tv")
+class TotalVariation(Term):
+    """Smoothness of the output (anisotropic total variation)."""
+
+    def forward(self, s: Step) -> torch.Tensor:
+        return tv_loss(s.fake)
+
+
+def _options(cls: type[Term]) -> dict[str, Any]:
+    params = inspect.signature(cls.__init__).parameters
+    return {k: list(p.default) if isinstance(p.default, tuple) else copy.deepcopy(p.default) for k, p in params.items() if k != "self"}
+
+
+def resolve_terms(loss: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Every term's full options (its defaults filled in), checked by name and type.
+
+    >>> resolve_terms({"tv": {"weight": 0.5}})
+    {'tv': {'weight': 0.5}}
+    """
+    out = {}
+    for name, opts in loss.items():
+        cls = TERMS.get(name)
+        if not isinstance(opts, Mapping):
+            raise StylereelError(f"loss.{name}: expected a mapping of options, got {opts!r}")
+        full = _options(cls)
+        for k, v in opts.items():
+            if k not in full:
+                raise StylereelError(f"unknown option 'loss.{name}.{k}'{did_you_mean(str(k), full)} (valid for {name}: {', '.join(full)})")
+            default = full[k]
+            if isinstance(default, bool) or default is None or v is None:
+                ok = True
+            elif isinstance(default, (int, float)):
+                ok = isinstance(v, (int, float)) and not isinstance(v, bool)
+            else:
+                ok = isinstance(v, type(default))
+            if not ok:
+                raise StylereelError(f"loss.{name}.{k}: expected {type(default).__name__}, got {v!r}")
+            full[k] = float(v) if isinstance(default, float) else v
+        cls(**full)  # options a term rejects (an unknown adversarial loss, say) fail here, before training
+        out[name] = full
+    return out
+
+
+def build_terms(loss: Mapping[str, Mapping[str, Any]]) -> dict[str, Term]:
+    """The active terms (weight != 0), built from their options."""
+    return {name: TERMS.get(name)(**opts) for name, opts in resolve_terms(loss).items() if opts.get("weight", 0)}

@@ -1,0 +1,124 @@
+"""A run's config from a user's inputs: the one function the CLI, the Python API and the
+demo call, so none of them repeats the rules.
+
+Whatever the route (`--pairs DIR`, `--data.pairs=DIR`, `--data.mode=paired`, a YAML
+file, or keyword arguments here), one way of saying what to train gives one config:
+
+1. the mode: `data.mode` where the user sets it, else `paired` when keyframes are
+   given, else `unpaired`;
+2. that mode's defaults (`stylereel.config.MODE_DEFAULTS`), then the YAML file, then
+   the flags, then the `section.key=value` overrides, each on top of the last;
+3. data paths made absolute and checked to exist; loss terms checked by name and
+   option and completed with their defaults, so `config.yaml` says everything.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from stylereel.config import MODES, ConfigError, RunConfig, default_config, merge, parse_overrides, read_yaml, set_key
+from stylereel.errors import StylereelError, did_you_mean
+
+
+def build_config(content: Sequence[str | Path] = (), style: Sequence[str | Path] = (), pairs: str | Path | None = None,
+                 config_file: str | Path | None = None, overrides: Iterable[str] = (), steps: int | None = None,
+                 minutes: float | None = None, size: int | None = None) -> RunConfig:
+    """The resolved config of a new run; raises `ConfigError` (one line, naming the setting or file)."""
+    file_layer = read_yaml(config_file) if config_file else {}
+    where = f"{config_file}: " if config_file else ""
+    pairs_o = parse_overrides(list(overrides))
+    flags: list[tuple[str, object]] = []
+    if content:
+        flags.append(("data.content", [str(p) for p in content]))
+    if style:
+        flags.append(("data.style", [str(p) for p in style]))
+    if pairs is not None:
+        flags.append(("data.pairs", str(pairs)))
+    for key, v in (("train.steps", steps), ("train.minutes", minutes), ("data.size", size)):
+        if v is not None:
+            flags.append((key, v))
+
+    file_data = file_layer.get("data") if isinstance(file_layer.get("data"), dict) else {}
+    said = {k: v for k, v in pairs_o}
+    mode = said.get("data.mode") or file_data.get("mode")
+    gives_pairs = pairs is not None or said.get("data.pairs") not in (None, "", "null") or file_data.get("pairs")
+    gives_unpaired = bool(content or style or said.get("data.content") or said.get("data.style")
+                          or file_data.get("content") or file_data.get("style"))
+    if gives_pairs and gives_unpaired:
+        raise ConfigError("give either keyframe pairs (--pairs DIR) or --content/--style images, not both")
+    if mode is None:
+        mode = "paired" if gives_pairs else "unpaired"
+    if mode not in MODES:
+        raise ConfigError(f"unknown data.mode {mode!r}{did_you_mean(str(mode), MODES)} (valid: {', '.join(MODES)})")
+
+    cfg = merge(default_config(mode), file_layer, where)
+    for key, value in flags:
+        set_key(cfg, key, value)
+    for key, value in pairs_o:
+        set_key(cfg, key, value)
+    if cfg.data.mode != mode:
+        raise ConfigError(f"data.mode is {cfg.data.mode!r} in one place and {mode!r} in another")
+    return check_config(cfg)
+
+
+def resume_config(saved: RunConfig, overrides: Iterable[str] = (), steps: int | None = None, minutes: float | None = None) -> RunConfig:
+    """A saved run's config with a new budget or other overrides (the data and mode stay)."""
+    cfg = copy.deepcopy(saved)
+    if steps is not None:
+        cfg.train.steps = steps
+    if minutes is not None:
+        cfg.train.minutes = minutes
+    for key, value in parse_overrides(list(overrides)):
+        if key.startswith("data."):
+            raise ConfigError(f"{key}: a resumed run keeps its data; start a new run to change it")
+        set_key(cfg, key, value)
+    return check_config(cfg)
+
+
+def check_config(cfg: RunConfig) -> RunConfig:
+    """Absolute, existing data paths; known parts and options; values in range."""
+    from stylereel.losses.terms import resolve_terms
+    from stylereel.nets.discriminator import DISCRIMINATORS
+    from stylereel.nets.generator import GENERATORS
+
+    cfg = copy.deepcopy(cfg)
+    d, t, m = cfg.data, cfg.train, cfg.model
+    if d.mode == "paired":
+        if not d.pairs:
+            raise ConfigError("a paired look needs keyframes: --pairs DIR (DIR/input/NAME and DIR/target/NAME)")
+        d.pairs = _existing(d.pairs, "data.pairs", folder=True)
+    else:
+        if not (d.content and d.style):
+            raise ConfigError("an unpaired look needs --content and --style images (or --pairs DIR for keyframes)")
+        d.content = [_existing(p, "data.content") for p in d.content]
+        d.style = [_existing(p, "data.style") for p in d.style]
+    for key, value, low in (("data.size", d.size, 16), ("data.batch", d.batch, 1), ("data.max_side", d.max_side, 16),
+                            ("data.style_size", d.style_size, 16), ("train.steps", t.steps, 0)):
+        if value < low:
+            raise ConfigError(f"{key}: must be at least {low}, got {value}")
+    if t.minutes is not None and t.minutes <= 0:
+        raise ConfigError(f"train.minutes: must be positive, got {t.minutes}")
+    if len(d.scale_jitter) != 2 or not 0 < d.scale_jitter[0] <= d.scale_jitter[1]:
+        raise ConfigError(f"data.scale_jitter: must be [low, high] with 0 < low <= high, got {d.scale_jitter}")
+    if t.device != "auto" and t.device != "cpu" and not t.device.startswith("cuda"):
+        raise ConfigError(f"train.device: expected auto, cpu or cuda[:N], got {t.device!r}")
+    if m.init not in ("random", "base"):
+        raise ConfigError(f"model.init: expected random or base, got {m.init!r}")
+    try:
+        GENERATORS.get(m.generator)
+        DISCRIMINATORS.get(m.discriminator)
+        cfg.loss = resolve_terms(cfg.loss)
+    except StylereelError as e:
+        raise ConfigError(str(e)) from None
+    return cfg
+
+
+def _existing(path: str, key: str, folder: bool = False) -> str:
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise ConfigError(f"{path}: no such file or directory ({key})")
+    if folder and not p.is_dir():
+        raise ConfigError(f"{path}: not a folder ({key} needs DIR/input/NAME and DIR/target/NAME)")
+    return str(p.resolve())

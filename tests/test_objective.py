@@ -1,0 +1,97 @@
+"""Loss terms as parts: options checked by name and type, each term equal to its
+function, the objective building only what its active terms need."""
+
+import pytest
+import torch
+
+from stylereel.errors import StylereelError
+from stylereel.losses.objective import Objective
+from stylereel.losses.perceptual import content_loss, gram_matrix, pixel_l1_loss, style_loss, tv_loss
+from stylereel.losses.terms import TERMS, Step, Term, build_terms, resolve_terms
+
+
+def test_resolve_fills_defaults_and_names_mistakes():
+    full = resolve_terms({"content": {"weight": 2}})
+    assert full["content"] == {"weight": 2.0, "layers": ["relu3_3"], "of": "plate"}
+    with pytest.raises(StylereelError, match=r"loss.content.wieght'.*did you mean 'weight'"):
+        resolve_terms({"content": {"wieght": 1}})
+    with pytest.raises(StylereelError, match=r"loss.content.weight: expected float, got 'heavy'"):
+        resolve_terms({"content": {"weight": "heavy"}})
+    with pytest.raises(StylereelError, match=r"unknown loss term 'stlye' \(did you mean 'style'\?\)"):
+        resolve_terms({"stlye": {"weight": 1}})
+    with pytest.raises(StylereelError, match=r"unknown generator adversarial loss 'nonsatt'"):
+        resolve_terms({"adversarial": {"g_loss": "nonsatt"}})
+    assert set(build_terms({"tv": {"weight": 0.0}, "l1": {"weight": 1.0}})) == {"l1"}  # weight 0 is off
+
+
+def _step(batch, features=None):
+    return Step(batch, generate=lambda x: x * 0.5, features=features)
+
+
+def test_each_term_is_its_function():
+    torch.manual_seed(0)
+    plate, target = torch.rand(2, 3, 8, 8), torch.rand(2, 3, 8, 8)
+    feats = lambda img: {"a": img * 2, "b": img.mean(1, keepdim=True)}  # noqa: E731
+    s = _step({"plate": plate, "target": target}, feats)
+    fake = plate * 0.5
+    content = TERMS.get("content")(layers=["a", "b"], of="target")
+    assert torch.equal(content(s), content_loss(feats(fake), feats(target), ["a", "b"]))
+    style = TERMS.get("style")(layers={"a": 1.0})
+    style.targets = {"a": gram_matrix(feats(target)["a"])[0]}
+    assert torch.equal(style(s), style_loss(feats(fake), style.targets, {"a": 1.0}))
+    assert torch.equal(TERMS.get("l1")()(s), pixel_l1_loss(fake, target))
+    assert torch.equal(TERMS.get("tv")()(s), tv_loss(fake))
+
+
+def test_step_computes_each_quantity_once():
+    calls = {"g": 0, "f": 0}
+
+    def generate(x):
+        calls["g"] += 1
+        return x
+
+    def features(x):
+        calls["f"] += 1
+        return {"a": x}
+
+    s = Step({"plate": torch.rand(1, 3, 4, 4)}, generate, features)
+    for _ in range(3):
+        s.fake, s.features("fake"), s.features("plate")
+    assert calls == {"g": 1, "f": 2}
+
+
+def test_objective_builds_only_what_its_terms_need():
+    paired = {"content": {"layers": ["relu2_2", "relu3_3"], "of": "target"}, "l1": {}}
+    obj = Objective(paired, provides=("plate", "target"), look="target", condition="plate")
+    assert obj.layers == ("relu2_2", "relu3_3")  # no relu4_3: no term reads it
+    assert not obj.uses_critic
+    obj = Objective({"l1": {}}, provides=("plate", "target"), look="target", condition="plate")
+    assert obj.trunk is None  # no perceptual term, no VGG at all
+    obj = Objective({"adversarial": {}}, provides=("plate", "style"), look="style", condition=None)
+    assert obj.uses_critic and obj.critic_channels == 3
+    with pytest.raises(StylereelError, match="'l1' needs 'target'.*gives plate, style"):
+        Objective({"l1": {}}, provides=("plate", "style"), look="style", condition=None)
+    with pytest.raises(StylereelError, match="no term has a non-zero weight"):
+        Objective({"l1": {"weight": 0}}, provides=("plate", "target"), look="target", condition="plate")
+
+
+def test_a_new_term_is_one_registered_class():
+    # The worked example of docs/architecture.md: a term registered here is usable by name from a config.
+    @TERMS.register("mean_brightness_test")
+    class MeanBrightness(Term):
+        needs = ("plate",)
+
+        def __init__(self, weight: float = 1.0, level: float = 0.5):
+            super().__init__(weight)
+            self.level = level
+
+        def forward(self, s: Step) -> torch.Tensor:
+            return (s.fake.mean() - self.level).abs()
+
+    try:
+        obj = Objective({"mean_brightness_test": {"level": 0.2}}, provides=("plate",), look="plate", condition=None)
+        s = obj.step({"plate": torch.full((1, 3, 4, 4), 0.8)}, generate=lambda x: x)
+        total, parts = obj.generator_loss(s)
+        assert float(total) == pytest.approx(0.6) and parts["mean_brightness_test"] == pytest.approx(0.6)
+    finally:
+        TERMS._items.pop("mean_brightness_test")
