@@ -165,7 +165,7 @@ def demo(
 ) -> None:
     """Train a Starry Night look on the bundled photos and render a before/after sheet."""
     from stylereel.demo import demo_config, render_demo_sheet
-    from stylereel.train.trainer import has_state
+    from stylereel.train.checkpoint import has_state
 
     if has_state(out):
         _fail(f"{out}: already holds a demo run; remove it or pass --out elsewhere")

@@ -71,3 +71,53 @@ def test_tile_plan_covers_the_frame_once_on_the_stride_grid(h, w, budget):
         assert (min(y1 + halo, h) - max(y0 - halo, 0)) * (min(x1 + halo, w) - max(x0 - halo, 0)) <= max(budget, h * w if len(boxes) == 1 else 0)
         cover[y0:y1, x0:x1] += 1
     assert bool((cover == 1).all())
+
+
+class _Guided(torch.nn.Module):
+    """A generator with two render-time inputs beyond the frame: a 2-channel guide (spatial:
+    a warped previous frame's luminance and its confidence, say) and look weights (a vector)."""
+
+    from stylereel.nets.generator import IMAGE, Input
+
+    inputs = (IMAGE, Input("guide", 2), Input("look", 4, spatial=False))
+    stride, halo = 1, 8
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(5, 3, 5, padding=2)
+        self.film = torch.nn.Linear(4, 3)
+
+    def forward(self, x, guide, look):
+        x = torch.nn.functional.pad(x, (2, 2, 2, 2), mode="replicate")
+        guide = torch.nn.functional.pad(guide, (2, 2, 2, 2), mode="replicate")
+        y = self.conv(torch.cat([x, guide], 1))[..., 2:-2, 2:-2]
+        return torch.sigmoid(y * self.film(look)[..., None, None])
+
+
+@pytest.mark.parametrize("backend", ["openvino", "torch"])
+def test_extra_inputs_go_through_the_same_engine_and_tiles(backend):
+    torch.manual_seed(0)
+    g = _Guided().eval()
+    x, guide, look = torch.rand(2, 3, 61, 83), torch.rand(2, 2, 61, 83), torch.rand(2, 4)
+    with torch.no_grad():
+        ref = g(x, guide, look)
+    whole = InferenceEngine(g, "cpu", bf16=False, backend=backend)(x, guide=guide, look=look)
+    tiled = InferenceEngine(g, "cpu", bf16=False, backend=backend, tile_pixels=30 * 30)(x, guide=guide, look=look)
+    assert len(plan_tiles(61, 83, 1, 8, 30 * 30)) > 1
+    assert torch.allclose(whole, ref, atol=1e-5) and torch.allclose(tiled, ref, atol=1e-5)
+    # The guide matters (so tiling it wrongly would show), and so does the look vector.
+    with torch.no_grad():
+        assert (g(x, guide.flip(-1), look) - ref).abs().max() > 1e-2 and (g(x, guide, look.flip(-1)) - ref).abs().max() > 1e-2
+
+
+def test_engine_names_missing_or_unknown_inputs():
+    from stylereel.errors import StylereelError
+
+    engine = InferenceEngine(_Guided().eval(), "cpu", bf16=False, backend="torch")
+    x = torch.rand(1, 3, 16, 16)
+    with pytest.raises(StylereelError, match="takes image, guide, look; missing: guide, look"):
+        engine(x)
+    with pytest.raises(StylereelError, match="unknown: matte"):
+        engine(x, guide=torch.rand(1, 2, 16, 16), look=torch.rand(1, 4), matte=torch.rand(1, 1, 16, 16))
+    with pytest.raises(StylereelError, match=r"guide: expected \[1, 2, 16, 16\], got \[1, 2, 8, 8\]"):
+        engine(x, guide=torch.rand(1, 2, 8, 8), look=torch.rand(1, 4))

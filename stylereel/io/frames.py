@@ -20,6 +20,9 @@ import torch
 
 from stylereel.errors import StylereelError
 
+# OpenCV logs decoder complaints to stderr itself; our ImageError already says what went wrong, in one line.
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+
 IMAGE_EXTENSIONS: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 _JPEG_EXTENSIONS = (".jpg", ".jpeg")
 _MAX_CODE = {8: 255, 16: 65535}

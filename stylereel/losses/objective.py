@@ -85,4 +85,4 @@ class Objective:
         """Weighted sum of the active terms, and each weighted term for logging."""
         parts = {name: t.weight * t(s) for name, t in self.terms.items()}
         total = sum(parts.values())
-        return total, {"g": float(total), **{k: float(v) for k, v in parts.items()}}
+        return total, {"g": total.item(), **{k: v.item() for k, v in parts.items()}}
