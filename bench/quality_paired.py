@@ -117,7 +117,7 @@ def main() -> None:
     labels.insert(0, [f"keyframe {keys[0]}", "painted keyframe (training target)"])
     write_contact_sheet(args.sheet, sheet, labels, height=200)
 
-    reused = " Model scored with `--reuse`: the `stylereel` run of bench/generators.py (same data, settings and budget)." if args.reuse else ""
+    reused = " Model scored with `--reuse`: the model already in the work folder, trained by this script's previous run or by bench/generators.py (same data, settings and budget)." if args.reuse else ""
     lines = [
         f"Shot: `video/tree.avi` (320x240; {len(frames)} decodable frames). Keyframes {keys[0]} and {keys[1]} painted "
         f"by `multistyle26.onnx` look {args.look}; trained {info['steps']} steps in {train_s / 60:.1f} min; "

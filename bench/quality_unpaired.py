@@ -62,8 +62,8 @@ def main() -> None:
     for path in held:
         x = load_images([path], max_side=args.size)[0][None]  # [1, 3, H, W]
         t0 = time.monotonic()
-        content, style = cfg["loss"]["content"], cfg["loss"]["style"]
-        g = gatys(x, grams, content["weight"], style["weight"], content["layers"], style["layers"], steps=args.gatys_steps)
+        c_term, s_term = cfg["loss"]["content"], cfg["loss"]["style"]
+        g = gatys(x, grams, c_term["weight"], s_term["weight"], c_term["layers"], s_term["layers"], steps=args.gatys_steps)
         gatys_s = time.monotonic() - t0
         y = stylizer.tensor(x)
         r = {"image": path.name, "content image": metrics(x, x), "stylereel": metrics(y, x), "gatys": metrics(g, x), "gatys_s": gatys_s}
@@ -85,7 +85,7 @@ def main() -> None:
     report = {"steps": info["steps"], "train_seconds": train_s, "rows": rows, "gap_closed": closed}
     (args.work / "report.json").write_text(json.dumps(report, indent=2))
 
-    reused = " Model scored with `--reuse`: the `stylereel` run of bench/generators.py (same data, settings and budget)." if args.reuse else ""
+    reused = " Model scored with `--reuse`: the model already in the work folder, trained by this script's previous run or by bench/generators.py (same data, settings and budget)." if args.reuse else ""
     lines = [
         f"Trained {info['steps']} steps in {train_s / 60:.1f} min on {len(train)} photos "
         f"({', '.join(p.name for p in train)}) with `{args.style}`; scored on held-out "

@@ -25,7 +25,10 @@ def machine() -> str:
                 cpu = line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return f"{cpu}, {torch.get_num_threads()} threads, torch {torch.__version__}, Python {platform.python_version()}"
+    from stylereel.device import bf16_supported
+
+    precision = "bf16 units (inference and loss trunk in bf16)" if bf16_supported(torch.device("cpu")) else "no bf16 units (fp32)"
+    return f"{cpu}, {precision}, {torch.get_num_threads()} threads, torch {torch.__version__}, Python {platform.python_version()}"
 
 
 HELD_OUT = ["home.jpg", "orange.jpg"]  # the benchmarks' held-out photos (also kept out of the shipped base)
