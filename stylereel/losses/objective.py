@@ -70,16 +70,16 @@ class Objective:
 
     def step(self, batch: dict[str, torch.Tensor], generate: Callable, critic=None) -> Step:
         """A Step over `batch`; `critic` is the discriminator module (when `uses_critic`)."""
-        judge = None
-        if critic is not None:
-            def judge(img, b):
-                return critic(torch.cat([b[self.condition], img], 1) if self.condition else img)
-        return Step(batch, generate, self.features_of(self.trunk) if self.trunk is not None else None, judge)
+        def judge(img, b):
+            return critic(torch.cat([b[self.condition], img], 1) if self.condition else img)
+
+        return Step(batch, generate, self.features_of(self.trunk) if self.trunk is not None else None,
+                    judge if critic is not None else None)
 
     def critic_loss(self, s: Step) -> torch.Tensor:
         """The discriminator's loss: the look's real examples against the (detached) output."""
         fake = s.fake.detach()
-        return self._critic_loss(s._critic(s.batch[self.look], s.batch), s._critic(fake, s.batch))
+        return self._critic_loss(s.judge(s.batch[self.look]), s.judge(fake))
 
     def generator_loss(self, s: Step) -> tuple[torch.Tensor, dict[str, float]]:
         """Weighted sum of the active terms, and each weighted term for logging."""

@@ -69,6 +69,10 @@ class Step:
                 self._feats[key] = self._features(self._image(key))
         return self._feats[key]
 
+    def judge(self, img: torch.Tensor):
+        """The critic's outputs on any image, not cached (the critic's own update judges detached outputs)."""
+        return self._critic(img, self.batch)
+
     def critic(self, key: str):
         """The discriminator's outputs (logits and features per scale) on `fake` or a batch entry."""
         if key not in self._judged:
