@@ -1,12 +1,25 @@
-"""Unpaired look quality: train on photos + one painting for a wall-clock budget,
-then score held-out photos against the content image itself and a Gatys
-optimisation on the same trunk and objective (the quality ceiling).
+"""Unpaired look quality: train the default look on photos + one painting for a wall-clock
+budget, render photos it never saw, and score them beside the two ceilings:
+
+- Gatys et al. (2016) optimisation on the same trunk (content relu3_3, Gram style on
+  relu1_2 ... relu4_3, starting from the photo; minutes per image);
+- Magenta's arbitrary-style network (Ghiasi et al. 2017), given the same painting.
 
     python bench/quality_unpaired.py --data DATA_DIR --minutes 10
 
-DATA_DIR holds photos/*.jpg and styles/starry_night.jpg (the project's sample data).
-Writes bench/RESULTS.md (section "unpaired"), a JSON report beside the run and
-the contact sheet docs/images/unpaired_starry_night.png.
+Scores, all on the held-out photos at 384 px (longer side):
+- Magenta style distance: distance between the 100-d style vectors that Magenta's
+  style-prediction network (`arbitrary_predict.onnx`) gives the output and the painting;
+  a feature space stylereel never trains on (lower is closer);
+- Gram style distance and content distance on stylereel's own trunk
+  (`stylereel/metrics/style.py`);
+- luminance SSIM to the photo (structure kept; 1 is the photo).
+
+DATA_DIR holds photos/*.jpg, styles/starry_night.jpg and models/arbitrary_*.onnx (the
+project's sample data); two held-out photos come from it and two from scikit-image
+(public domain), so none of the four was seen in training. Writes bench/RESULTS.md
+(section "unpaired"), a JSON report beside the run and the sheet
+docs/images/unpaired_starry_night.png (photo | stylereel | Gatys | Magenta).
 """
 
 from __future__ import annotations
@@ -18,34 +31,63 @@ import sys
 import time
 from pathlib import Path
 
+import kornia
+import numpy as np
 import torch
+import torch.nn.functional as F
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.magenta import Magenta  # noqa: E402
 from bench.results import HELD_OUT, photo_split, rel_path, train_timed, write_section  # noqa: E402
 from stylereel.data.images import load_images  # noqa: E402
+from stylereel.losses.perceptual import STYLE_LAYERS  # noqa: E402
 from stylereel.metrics.gatys import gatys  # noqa: E402
+from stylereel.metrics.image import edge_step  # noqa: E402
 from stylereel.metrics.style import StyleMetrics  # noqa: E402
 from stylereel.render.contact_sheet import write_contact_sheet  # noqa: E402
 from stylereel.render.stylize import Stylizer  # noqa: E402
-from stylereel.model import load_style_grams  # noqa: E402
+
+SKIMAGE_HELD_OUT = ["astronaut", "coffee"]
+WHO = ("photo", "stylereel", "gatys", "magenta")
+
+
+def held_out_photos(data: Path, names: list[str], side: int) -> list[tuple[str, torch.Tensor]]:
+    """(name, [1, 3, H, W]) at `side` px on the longer side: DATA/photos/NAME, or a scikit-image sample."""
+    import skimage.data
+
+    out = []
+    for n in names:
+        if n.endswith(".jpg"):
+            x = load_images([data / "photos" / n])[0]
+        else:
+            x = torch.from_numpy(getattr(skimage.data, n)()).permute(2, 0, 1).float() / 255
+        h, w = x.shape[-2:]
+        s = side / max(h, w)
+        out.append((n, F.interpolate(x[None], size=(round(h * s), round(w * s)), mode="bilinear", antialias=True, align_corners=False)))
+    return out
+
+
+def luminance_ssim(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float(kornia.metrics.ssim(kornia.color.rgb_to_grayscale(a), kornia.color.rgb_to_grayscale(b), 11).mean())
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, required=True)
     ap.add_argument("--style", default="styles/starry_night.jpg")
-    ap.add_argument("--held-out", nargs="+", default=HELD_OUT)
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--size", type=int, default=384, help="longer side of the held-out photos when scored")
     ap.add_argument("--gatys-steps", type=int, default=300)
     ap.add_argument("--work", type=Path, default=ROOT / "bench" / "runs" / "unpaired")
     ap.add_argument("--sheet", type=Path, default=ROOT / "docs" / "images" / "unpaired_starry_night.png")
-    ap.add_argument("--reuse", action="store_true", help="score the model already in --work/run (bench/generators.py trains the same one: link its unpaired_reel there)")
+    ap.add_argument("--reuse", action="store_true", help="score the model already in --work/run instead of training one")
+    ap.add_argument("--baseline", type=Path, help="another model to score beside it (an earlier revision's run)")
+    ap.add_argument("--baseline-name", default="baseline")
     args, overrides = ap.parse_known_args()
 
-    train, held = photo_split(args.data, args.held_out)
+    train, _ = photo_split(args.data, HELD_OUT)
     style = args.data / args.style
     run = args.work / "run"
     if not args.reuse:
@@ -54,53 +96,67 @@ def main() -> None:
     info = json.loads((run / "model" / "model.json").read_text())
     train_s = info.get("elapsed_s", float("nan"))
     cfg = info["config"]
-    grams = load_style_grams(run)
-    metrics = StyleMetrics(grams)
+
+    style_img = load_images([style], exact_side=cfg["data"]["style_size"], trim=cfg["data"].get("style_trim", 0.0))[0]
+    metrics = StyleMetrics.from_images([style_img])  # Grams of the painting as training saw it
+    magenta = Magenta(args.data / "models")
+    reference = magenta.style_vector(load_images([style])[0][None])
     stylizer = Stylizer(run, device="cpu")
+    baseline = Stylizer(args.baseline, device="cpu") if args.baseline else None
+    who_all = WHO + (("baseline",) if baseline else ())
 
     rows, sheet, labels = [], [], []
-    for path in held:
-        x = load_images([path], max_side=args.size)[0][None]  # [1, 3, H, W]
+    for name, x in held_out_photos(args.data, HELD_OUT + SKIMAGE_HELD_OUT, args.size):
+        # Gatys does not depend on the trained model: kept between runs, keyed by everything it does depend on.
+        cached = ROOT / "bench" / "runs" / "gatys" / f"{name}_{args.size}px_{args.gatys_steps}steps_{style.stem}_{style_img.shape[-1]}x{style_img.shape[-2]}.pt"
         t0 = time.monotonic()
-        c_term, s_term = cfg["loss"]["content"], cfg["loss"]["style"]
-        g = gatys(x, grams, c_term["weight"], s_term["weight"], c_term["layers"], s_term["layers"], steps=args.gatys_steps)
-        gatys_s = time.monotonic() - t0
-        y = stylizer.tensor(x)
-        r = {"image": path.name, "content image": metrics(x, x), "stylereel": metrics(y, x), "gatys": metrics(g, x), "gatys_s": gatys_s}
+        if cached.exists():
+            g, gatys_s = torch.load(cached)
+        else:
+            g = gatys(x, metrics.grams, 1.0, 2.0, ["relu3_3"], STYLE_LAYERS, steps=args.gatys_steps)
+            gatys_s = time.monotonic() - t0
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            torch.save((g, gatys_s), cached)
+        outs = {"photo": x, "stylereel": stylizer.tensor(x), "gatys": g, "magenta": magenta.stylize(x, reference)}
+        if baseline:
+            outs["baseline"] = baseline.tensor(x)
+        r = {"image": name, "gatys_s": round(gatys_s, 1)}
+        for who, y in outs.items():
+            r[who] = {**metrics(y, x), "magenta_style_distance": magenta.distance(y, reference), "luminance_ssim": luminance_ssim(y, x),
+                      "edge_step": edge_step(y) - edge_step(x)}
         rows.append(r)
-        np_ = lambda t: t[0].permute(1, 2, 0).numpy()  # noqa: E731
-        sheet.append([np_(x), np_(y), np_(g)])
-        labels.append([f"{path.name} (held out)", f"stylereel {r['stylereel']['style_distance']:.3f}",
-                       f"Gatys {args.gatys_steps} steps {r['gatys']['style_distance']:.3f}"])
-    style_img = load_images([style], max_side=args.size)[0]
+        sheet.append([outs[w][0].permute(1, 2, 0).numpy() for w in WHO])
+        labels.append([f"{name} (held out)"] + [f"{w} {r[w]['magenta_style_distance']:.2f}" for w in WHO[1:]])
     sheet.append([style_img.permute(1, 2, 0).numpy()])
-    labels.append(["style: " + style.name])
-    write_contact_sheet(args.sheet, sheet, labels)
+    labels.append(["reference: " + style.name])
+    write_contact_sheet(args.sheet, sheet, labels, height=240)
 
     def mean(who, key):
-        return sum(r[who][key] for r in rows) / len(rows)
+        return float(np.mean([r[who][key] for r in rows]))
 
-    s_c, s_m, s_g = (mean(w, "style_distance") for w in ("content image", "stylereel", "gatys"))
-    closed = (s_c - s_m) / (s_c - s_g)
-    report = {"steps": info["steps"], "train_seconds": train_s, "rows": rows, "gap_closed": closed}
+    report = {"steps": info["steps"], "train_seconds": train_s, "rows": rows}
     (args.work / "report.json").write_text(json.dumps(report, indent=2))
-
-    reused = " Model scored with `--reuse`: the model already in the work folder, trained by this script's previous run or by bench/generators.py (same data, settings and budget)." if args.reuse else ""
+    names = {"photo": "the photo itself", "stylereel": f"**stylereel** ({info['steps']} steps, {train_s / 60:.1f} min)",
+             "gatys": f"Gatys optimisation ({args.gatys_steps} Adam steps per photo, same trunk)", "magenta": "Magenta arbitrary-style network",
+             "baseline": f"{args.baseline_name}"}
     lines = [
-        f"Trained {info['steps']} steps in {train_s / 60:.1f} min on {len(train)} photos "
-        f"({', '.join(p.name for p in train)}) with `{args.style}`; scored on held-out "
-        f"{', '.join(args.held_out)} at {args.size} px (longer side). Distances are relative "
-        "(see `stylereel/metrics/style.py`); lower is closer." + reused,
+        f"Trained on {len(train)} photos ({', '.join(p.name for p in train)}) with `{args.style}`; scored on "
+        f"{len(rows)} photos never seen in training ({', '.join(r['image'] for r in rows)}) at {args.size} px. "
+        "Magenta style distance: between style vectors of Magenta's style-prediction network (not a training loss); "
+        "Gram style and content distances on stylereel's trunk (`stylereel/metrics/style.py`); lower is closer. "
+        "Luminance SSIM to the photo: higher keeps more structure. Border step: how much more the frame's outer "
+        "3 px stand out from the next 9 px than in the photo (`stylereel.metrics.image.edge_step`; lines along the border raise it).",
         "",
-        "| image | style distance | content distance |",
-        "| --- | --- | --- |",
+        "| output | Magenta style distance | Gram style distance | content distance | luminance SSIM | border step |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
-    for who in ("content image", "stylereel", "gatys"):
-        label = {"gatys": f"Gatys optimisation ({args.gatys_steps} Adam steps, same trunk and loss)"}.get(who, who)
-        lines.append(f"| {label} | {mean(who, 'style_distance'):.3f} | {mean(who, 'content_distance'):.3f} |")
-    lines += ["", f"Style-distance gap closed by the feed-forward model: **{closed:.0%}** "
-              f"((content − model) / (content − Gatys)). Contact sheet: `{rel_path(args.sheet)}`."]
-    write_section("unpaired", "Unpaired look: Starry Night on held-out photos", "\n".join(lines))
+    for who in who_all:
+        lines.append(f"| {names[who]} | {mean(who, 'magenta_style_distance'):.3f} | {mean(who, 'style_distance'):.3f} "
+                     f"| {mean(who, 'content_distance'):.3f} | {mean(who, 'luminance_ssim'):.3f} | {mean(who, 'edge_step'):+.3f} |")
+    s, g, m = (mean(w, "magenta_style_distance") for w in ("stylereel", "gatys", "magenta"))
+    lines += ["", f"Magenta style distance of stylereel: {s / g:.2f}x Gatys', {s / m:.2f}x Magenta's own network's. "
+              f"Sheet: `{rel_path(args.sheet)}` (photo | stylereel | Gatys | Magenta, each labelled with its Magenta style distance)."]
+    write_section("unpaired", "Unpaired look: Starry Night on photos never seen in training", "\n".join(lines))
     print("\n".join(lines))
 
 

@@ -52,6 +52,9 @@ class DataConfig:
     batch: int = 4
     max_side: int = 512  # content/paired images are downscaled so the longer side is at most this
     style_size: int = 512  # style images are resized so the longer side is this: it sets the stroke scale
+    # fraction of a style image's width and height left out at each edge: scans and photos of paintings carry a
+    # frame, a black scanner edge or a bright mat, which a look would otherwise learn as lines along every border
+    style_trim: float = 0.03
     scale_jitter: list = field(default_factory=lambda: [0.75, 1.33])
     flip: bool = True
 
@@ -74,8 +77,9 @@ class TrainConfig:
 
 
 # Per mode, what differs from the dataclass defaults: the data it reads and its loss terms.
-# unpaired: keep the plate's structure (content), take the painting's texture statistics (style),
-#   and a discriminator that judges output patches against style-image patches.
+# unpaired: keep the plate's structure (content) and its light (light: bright stays bright), take the
+#   painting's texture statistics (style) and the distribution of its colours and features (swd), and a
+#   discriminator that judges output patches against style-image patches (bench/RESULTS.md, unpaired).
 # paired (pix2pix-like): move to the painted target (L1 + perceptual), a discriminator that judges
 #   (plate, output) against (plate, target), and feature matching on its layers (pix2pixHD).
 MODE_DEFAULTS: dict[str, dict] = {
@@ -84,6 +88,8 @@ MODE_DEFAULTS: dict[str, dict] = {
             "adversarial": {"weight": 0.05},
             "content": {"weight": 1.0, "of": "plate", "layers": ["relu3_3"]},
             "style": {"weight": 2.0},
+            "swd": {"weight": 2.0},
+            "light": {"weight": 2.0},
         },
     },
     "paired": {

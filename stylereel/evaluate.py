@@ -45,8 +45,9 @@ def evaluate_pairs(stylizer: Stylizer, pairs_dir: str | Path, max_side: int | No
 def evaluate_unpaired(stylizer: Stylizer, content: Sequence[str | Path], style: Sequence[str | Path] | None, size: int) -> tuple[dict, list]:
     paths = list_images(content)
     if style:
-        style_size = stylizer.info.get("config", {}).get("data", {}).get("style_size", 512)
-        metrics = StyleMetrics.from_images(load_images(style, exact_side=style_size), stylizer.device)
+        data = stylizer.info.get("config", {}).get("data", {})
+        looks = load_images(style, exact_side=data.get("style_size", 512), trim=data.get("style_trim", 0.0))  # as training saw them
+        metrics = StyleMetrics.from_images(looks, stylizer.device)
     else:
         grams = load_style_grams(stylizer.model_dir)
         if grams is None:

@@ -98,6 +98,8 @@ def check_config(cfg: RunConfig) -> RunConfig:
                             ("data.style_size", d.style_size, 16), ("train.steps", t.steps, 0)):
         if value < low:
             raise ConfigError(f"{key}: must be at least {low}, got {value}")
+    if not 0 <= d.style_trim < 0.5:
+        raise ConfigError(f"data.style_trim: must be at least 0 and below 0.5 (a fraction of each side), got {d.style_trim}")
     if t.minutes is not None and t.minutes <= 0:
         raise ConfigError(f"train.minutes: must be positive, got {t.minutes}")
     if len(d.scale_jitter) != 2 or not 0 < d.scale_jitter[0] <= d.scale_jitter[1]:

@@ -71,6 +71,9 @@ TRAIN_CASES = {
     "bad yaml": (["--config", "{yaml_bad}"], ["bad.yaml", "not valid YAML"]),
     "missing yaml": (["--config", "{tmp}/none.yaml"], ["none.yaml", "not found"]),
     "negative size": (["--content", "{home}", "--style", "{style}", "--size", "-4"], ["data.size", "at least 16"]),
+    "style trim too large": (["--content", "{home}", "--style", "{style}", "--data.style_trim=0.5"], ["data.style_trim", "below 0.5"]),
+    "swd without samples": (["--content", "{home}", "--style", "{style}", "--loss.swd.samples=0"], ["loss.swd", "at least 1"]),
+    "light scale zero": (["--content", "{home}", "--style", "{style}", "--loss.light.scale=0"], ["loss.light.scale", "at least 1"]),
     "stray argument": (["--content", "{home}", "--style", "{style}", "oops"], ["oops"]),
     "resume without a run": (["--resume"], ["no checkpoint to resume from"]),
 }

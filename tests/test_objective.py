@@ -6,7 +6,7 @@ import torch
 
 from stylereel.errors import StylereelError
 from stylereel.losses.objective import Objective
-from stylereel.losses.perceptual import content_loss, gram_matrix, pixel_l1_loss, style_loss, tv_loss
+from stylereel.losses.perceptual import content_loss, gram_matrix, luminance_correlation, pixel_l1_loss, style_loss, tv_loss
 from stylereel.losses.terms import TERMS, Step, Term, build_terms, resolve_terms
 
 
@@ -24,23 +24,55 @@ def test_resolve_fills_defaults_and_names_mistakes():
     assert set(build_terms({"tv": {"weight": 0.0}, "l1": {"weight": 1.0}})) == {"l1"}  # weight 0 is off
 
 
-def _step(batch, features=None):
-    return Step(batch, generate=lambda x: x * 0.5, features=features)
+def _step(batch, features=None, generate=lambda x: x * 0.5):
+    return Step(batch, generate=generate, features=features)
 
 
 def test_each_term_is_its_function():
     torch.manual_seed(0)
     plate, target = torch.rand(2, 3, 8, 8), torch.rand(2, 3, 8, 8)
-    feats = lambda img: {"a": img * 2, "b": img.mean(1, keepdim=True)}  # noqa: E731
+    feats = lambda img: {"relu1_2": img * 2, "relu2_2": img.mean(1, keepdim=True)}  # noqa: E731
     s = _step({"plate": plate, "target": target}, feats)
     fake = plate * 0.5
-    content = TERMS.get("content")(layers=["a", "b"], of="target")
-    assert torch.equal(content(s), content_loss(feats(fake), feats(target), ["a", "b"]))
-    style = TERMS.get("style")(layers={"a": 1.0})
-    style.targets = {"a": gram_matrix(feats(target)["a"])[0]}
-    assert torch.equal(style(s), style_loss(feats(fake), style.targets, {"a": 1.0}))
+    content = TERMS.get("content")(layers=["relu1_2", "relu2_2"], of="target")
+    assert torch.equal(content(s), content_loss(feats(fake), feats(target), ["relu1_2", "relu2_2"]))
+    style = TERMS.get("style")(layers={"relu1_2": 1.0}, margin=0)
+    style.set_look([feats(target[:1])])
+    assert torch.allclose(style.targets["relu1_2"], gram_matrix(feats(target[:1])["relu1_2"])[0])
+    assert torch.equal(style(s), style_loss(feats(fake), style.targets, {"relu1_2": 1.0}))
+    edged = TERMS.get("style")(layers={"relu1_2": 1.0}, margin=2)
+    edged.targets = style.targets
+    assert torch.equal(edged(s), style_loss({"relu1_2": feats(fake)["relu1_2"][..., 2:6, 2:6]}, style.targets, {"relu1_2": 1.0}))
     assert torch.equal(TERMS.get("l1")()(s), pixel_l1_loss(fake, target))
     assert torch.equal(TERMS.get("tv")()(s), tv_loss(fake))
+    assert torch.allclose(TERMS.get("light")(scale=2)(s), 1 - luminance_correlation(fake, plate, 2).mean())
+
+
+def test_light_term_forbids_inverting_the_plate():
+    plate = torch.rand(1, 3, 16, 16)
+    light = TERMS.get("light")(scale=4)
+    toned = light(_step({"plate": plate}, None, generate=lambda x: 0.3 * x + 0.2))  # a darker tone curve: free
+    inverted = light(_step({"plate": plate}, None, generate=lambda x: 1 - x))
+    assert float(toned) < 1e-5 and float(inverted) > 1.99
+
+
+def test_swd_measures_the_distribution_not_the_average():
+    """Two looks with the same mean colour, one flat and one half yellow, half blue: a
+    flat output is as close as can be to the first and far from the second."""
+    torch.manual_seed(0)
+    ident = lambda img: {"rgb": img}  # noqa: E731
+    flat = torch.full((1, 3, 16, 16), 0.5)
+    split = torch.cat([torch.tensor([0.9, 0.8, 0.2]).view(1, 3, 1, 1).expand(1, 3, 16, 8),
+                       torch.tensor([0.1, 0.2, 0.8]).view(1, 3, 1, 1).expand(1, 3, 16, 8)], -1)
+    assert torch.allclose(flat.mean((2, 3)), split.mean((2, 3)))
+    scores = {}
+    for name, look in (("flat", flat), ("split", split)):
+        swd = TERMS.get("swd")(layers={"rgb": 1.0}, samples=64, directions=3)
+        swd.set_look([ident(look)])
+        scores[name] = float(swd(_step({"plate": flat}, ident, generate=lambda x: x)))
+        scores[name + " to itself"] = float(swd(_step({"plate": look}, ident, generate=lambda x: x)))
+    assert scores["flat"] < 1e-10 and scores["split to itself"] < 1e-10
+    assert scores["split"] > 0.1
 
 
 def test_step_computes_each_quantity_once():

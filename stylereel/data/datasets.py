@@ -41,7 +41,7 @@ class UnpairedData:
         _check_paths("content", cfg.content)
         _check_paths("style", cfg.style)
         content = load_images(cfg.content, cfg.max_side)
-        self.look_images = load_images(cfg.style, exact_side=cfg.style_size)
+        self.look_images = load_images(cfg.style, exact_side=cfg.style_size, trim=cfg.style_trim)
         self._plates = CropSampler([{"plate": c} for c in content], cfg.size, cfg.scale_jitter, cfg.flip)
         self._styles = CropSampler([{"style": s} for s in self.look_images], cfg.size, cfg.scale_jitter, cfg.flip)
         self.preview = {"plate": content[0]}

@@ -29,11 +29,17 @@ def resize_longer_side(img: torch.Tensor, side: int, allow_upscale: bool = False
     return out if img.dim() == 4 else out[0]
 
 
-def load_images(paths: Iterable[str | Path], max_side: int | None = None, exact_side: int | None = None) -> list[torch.Tensor]:
-    """Decode images (dirs expand to their images) to [3, H, W] float tensors in [0, 1]."""
+def load_images(paths: Iterable[str | Path], max_side: int | None = None, exact_side: int | None = None,
+                trim: float = 0.0) -> list[torch.Tensor]:
+    """Decode images (dirs expand to their images) to [3, H, W] float tensors in [0, 1];
+    `trim`: the fraction of each side's length cut from each edge first."""
     out = []
     for p in list_images(paths):
         img = to_tensor(read_image(p).rgb)[0]  # [3, H, W]
+        if trim:
+            h, w = img.shape[-2:]
+            dh, dw = round(trim * h), round(trim * w)
+            img = img[:, dh : h - dh, dw : w - dw]
         if exact_side is not None:
             img = resize_longer_side(img, exact_side, allow_upscale=True)
         elif max_side is not None:

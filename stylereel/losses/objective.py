@@ -12,8 +12,8 @@ from typing import Callable, Iterable, Mapping
 import torch
 
 from stylereel.errors import StylereelError
-from stylereel.losses.perceptual import STYLE_LAYERS, gram_targets
-from stylereel.losses.terms import Adversarial, Step, Style, Term, build_terms, resolve_terms
+from stylereel.losses.perceptual import PIXELS, STYLE_LAYERS, gram_matrix
+from stylereel.losses.terms import Adversarial, Step, Term, build_terms, resolve_terms
 from stylereel.nets.features import VGGFeatures
 
 
@@ -35,8 +35,9 @@ class Objective:
                                      f"which this data does not give (it gives {', '.join(sorted(provides))})")
         self.device, self.bf16 = torch.device(device), bf16
         self.look, self.condition = look, condition
-        layers = set().union(*(t.layers for t in self.terms.values()))
+        layers = set().union(*(t.layers for t in self.terms.values())) - {PIXELS}
         self.trunk = VGGFeatures(sorted(layers)).to(self.device) if layers else None
+        self._pixels = any(PIXELS in t.layers for t in self.terms.values())
         self.uses_critic = any(t.uses_critic for t in self.terms.values())
         # The critic is trained by the adversarial term's D loss, even where only feature matching reads it.
         adv = self.terms.get("adversarial") or Adversarial(**resolve_terms({"adversarial": dict(loss.get("adversarial", {}))})["adversarial"])
@@ -47,24 +48,29 @@ class Objective:
     def layers(self) -> tuple[str, ...]:
         return self.trunk.layers if self.trunk is not None else ()
 
+    @torch.no_grad()
     def set_look(self, images: list[torch.Tensor]) -> dict[str, torch.Tensor]:
-        """Gram targets of the look's images on the metric layers and any style term's layers;
-        returned so a model can be scored without its style images."""
-        style = self.terms.get("style")
-        layers = sorted(set(STYLE_LAYERS) | (style.layers if isinstance(style, Style) else set()))
+        """Give every term that reads the look its targets from the look's whole images, and
+        return their Gram matrices on the metric layers (`STYLE_LAYERS`), so a model can be
+        scored without its style images."""
+        readers = [t for t in self.terms.values() if t.reads_look]
+        layers = sorted(set(STYLE_LAYERS).union(*(t.layers for t in readers)) - {PIXELS})
         trunk = self.trunk if self.trunk is not None and set(layers) <= set(self.trunk.layers) else VGGFeatures(layers).to(self.device)
-        grams = gram_targets(trunk, [i.to(self.device) for i in images], layers)  # float32: targets are exact
-        if isinstance(style, Style):
-            style.targets = grams
-        return grams
+        feats = [{PIXELS: i[None].float().to(self.device), **{k: v.float() for k, v in trunk(i[None].to(self.device)).items()}}
+                 for i in images]  # float32: targets are exact
+        for t in readers:
+            t.set_look(feats)
+        return {k: sum(gram_matrix(f[k])[0] for f in feats) / len(feats) for k in STYLE_LAYERS}
 
     def features_of(self, trunk) -> Callable:
         def run(img: torch.Tensor):
             # The frozen trunk is most of a step's cost; bf16 halves it and the losses
             # (Grams included) are then taken in float32.
-            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
-                feats = trunk(img)
-            return {k: v.float() for k, v in feats.items()}
+            feats = {}
+            if trunk is not None:
+                with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+                    feats = trunk(img)
+            return {**({PIXELS: img.float()} if self._pixels else {}), **{k: v.float() for k, v in feats.items()}}
 
         return run
 
@@ -73,7 +79,7 @@ class Objective:
         def judge(img, b):
             return critic(torch.cat([b[self.condition], img], 1) if self.condition else img)
 
-        return Step(batch, generate, self.features_of(self.trunk) if self.trunk is not None else None,
+        return Step(batch, generate, self.features_of(self.trunk) if self.trunk is not None or self._pixels else None,
                     judge if critic is not None else None)
 
     def critic_loss(self, s: Step) -> torch.Tensor:

@@ -16,6 +16,8 @@ Feats = Mapping[str, torch.Tensor]
 
 # Gram statistics on these layers carry a painting's colour and stroke (Gatys et al. 2016).
 STYLE_LAYERS = {"relu1_2": 1.0, "relu2_2": 1.0, "relu3_3": 1.0, "relu4_3": 1.0}
+# The image itself, as a "layer" a term may read beside the trunk's (its colours, for a palette).
+PIXELS = "rgb"
 
 
 def gram_matrix(f: torch.Tensor) -> torch.Tensor:
@@ -78,6 +80,50 @@ def style_loss(x: Feats, target_grams: Mapping[str, torch.Tensor], layer_weights
         total = total + w * (g - t).square().sum((-2, -1)).mean() / t[0].square().sum().clamp_min(1e-12)
         wsum += w
     return total / max(wsum, 1e-12)
+
+
+def sliced_wasserstein_loss(x: torch.Tensor, target: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
+    """Sliced Wasserstein distance between the feature distribution of each image in `x`
+    `[N, C, H, W]` and the target feature samples `[C, M]`, along `directions` `[C, P]`
+    (unit columns), relative to the target's mean square on them (Heitz et al. 2021).
+
+    Unlike a Gram matrix it sees the whole distribution: which fraction of the picture
+    is which colour and which texture, not only their average co-occurrence.
+
+    >>> t = torch.rand(2, 100); d = torch.eye(2)
+    >>> float(sliced_wasserstein_loss(t.reshape(1, 2, 10, 10), t, d)) < 1e-12
+    True
+    """
+    n, c = x.shape[:2]
+    px = torch.sort(directions.T @ x.reshape(n, c, -1), -1).values  # [N, P, HW]
+    pt = torch.sort(directions.T @ target, -1).values  # [P, M]
+    hw, m = px.shape[-1], pt.shape[-1]
+    if m != hw:  # the target's quantiles at the output's sample positions
+        pos = (torch.arange(hw, device=x.device, dtype=pt.dtype) + 0.5) * (m / hw) - 0.5
+        lo = pos.floor().clamp(0, m - 1)
+        frac = (pos - lo)[None]
+        lo = lo.long()
+        hi = (lo + 1).clamp_max(m - 1)
+        pt = pt[:, lo] * (1 - frac) + pt[:, hi] * frac
+    return (px - pt).square().mean() / pt.square().mean().clamp_min(1e-12)
+
+
+def luminance_correlation(x: torch.Tensor, y: torch.Tensor, scale: int = 4) -> torch.Tensor:
+    """Pearson correlation `[N]` between the luminance of `x` and `y` `[N, 3, H, W]`, each
+    averaged over `scale` x `scale` pixel blocks first (light and shade, not texture).
+
+    >>> x = torch.rand(2, 3, 8, 8)
+    >>> luminance_correlation(x, 0.5 * x + 0.1, 2).round(decimals=4).tolist(), float(luminance_correlation(x, 1 - x, 2)[0]) < -0.999
+    ([1.0, 1.0], True)
+    """
+    w = torch.tensor([0.2126, 0.7152, 0.0722], device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
+
+    def lum(img):
+        v = F.avg_pool2d((img * w).sum(1, keepdim=True), scale, ceil_mode=True).flatten(1)  # [N, HW / scale^2]
+        v = v - v.mean(1, keepdim=True)
+        return v / v.norm(dim=1, keepdim=True).clamp_min(1e-6)
+
+    return (lum(x) * lum(y.to(x.dtype))).sum(1)
 
 
 def tv_loss(x: torch.Tensor) -> torch.Tensor:

@@ -27,7 +27,8 @@ from torch import nn
 
 from stylereel.errors import StylereelError, did_you_mean
 from stylereel.losses.adversarial import D_LOSSES, G_LOSSES, d_loss_over_scales, feature_matching_loss, g_loss_over_scales
-from stylereel.losses.perceptual import STYLE_LAYERS, content_loss, pixel_l1_loss, style_loss, tv_loss
+from stylereel.losses.perceptual import STYLE_LAYERS, content_loss, gram_matrix, luminance_correlation, pixel_l1_loss, sliced_wasserstein_loss, style_loss, tv_loss
+from stylereel.nets.features import LAYER_STRIDES
 from stylereel.registry import Registry
 
 Feats = Mapping[str, torch.Tensor]
@@ -81,9 +82,25 @@ class Step:
         return self._judged[key]
 
 
+def interior(feats: Feats, margin: int) -> dict[str, torch.Tensor]:
+    """Feature maps without the `margin` pixels (in image pixels, shrinking with each layer's
+    stride) along the crop's edges, where the trunk's zero padding shapes the features. A
+    texture statistic taken there rewards the generator for drawing lines along every edge.
+
+    >>> interior({"relu2_2": torch.zeros(1, 1, 8, 8)}, 4)["relu2_2"].shape
+    torch.Size([1, 1, 4, 4])
+    """
+    out = {}
+    for k, f in feats.items():
+        m = margin // LAYER_STRIDES[k] if margin else 0
+        out[k] = f[..., m : f.shape[-2] - m, m : f.shape[-1] - m] if m else f
+    return out
+
+
 class Term(nn.Module):
     needs: tuple[str, ...] = ()
     uses_critic = False
+    reads_look = False  # True: `set_look` is given the look images' features on `layers` before training
 
     def __init__(self, weight: float = 1.0):
         super().__init__()
@@ -92,6 +109,9 @@ class Term(nn.Module):
     @property
     def layers(self) -> set[str]:
         return set()
+
+    def set_look(self, feats: list[Feats]) -> None:
+        """Targets from the look's whole images: one `{layer: [1, C, H, W]}` (float32) per image."""
 
     def forward(self, s: Step) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -150,17 +170,87 @@ class Content(Term):
 class Style(Term):
     """Match the Gram statistics of the look's images at `layers` (Gatys et al. 2016)."""
 
-    def __init__(self, weight: float = 2.0, layers: dict = STYLE_LAYERS):
+    reads_look = True
+
+    def __init__(self, weight: float = 2.0, layers: dict = STYLE_LAYERS, margin: int = 8):
         super().__init__(weight)
         self.layer_weights = {k: float(v) for k, v in layers.items()}
-        self.targets: dict[str, torch.Tensor] = {}  # set by the objective from the look's images
+        self.margin = int(margin)
+        self.targets: dict[str, torch.Tensor] = {}
 
     @property
     def layers(self) -> set[str]:
         return set(self.layer_weights)
 
+    def set_look(self, feats: list[Feats]) -> None:
+        self.targets = {k: sum(gram_matrix(f[k])[0] for f in feats) / len(feats) for k in self.layer_weights}
+
     def forward(self, s: Step) -> torch.Tensor:
-        return style_loss(s.features("fake"), self.targets, self.layer_weights)
+        return style_loss(interior(s.features("fake"), self.margin), self.targets, self.layer_weights)
+
+
+@TERMS.register("swd")
+class SlicedWasserstein(Term):
+    """Match the distribution of the look's features at `layers`, not only their Gram
+    averages: sliced Wasserstein distance along `directions` random directions per layer,
+    drawn anew each step (Heitz et al. 2021). It keeps the look's palette in its
+    proportions (Starry Night's yellows and whites beside its blues) where a Gram loss
+    averages it into one colour, and it draws no lines along the crop's edges.
+    `samples`: feature vectors per layer kept from the look's images, and drawn from
+    each output (a random subset each step where a layer has more)."""
+
+    reads_look = True
+
+    def __init__(self, weight: float = 1.0, layers: dict = STYLE_LAYERS, samples: int = 4096, directions: int = 64):
+        super().__init__(weight)
+        self.layer_weights = {k: float(v) for k, v in layers.items()}
+        self.samples, self.directions = int(samples), int(directions)
+        if self.samples < 1 or self.directions < 1:
+            raise StylereelError(f"loss.swd: samples and directions must be at least 1, got {samples} and {directions}")
+        self.targets: dict[str, torch.Tensor] = {}
+
+    @property
+    def layers(self) -> set[str]:
+        return set(self.layer_weights)
+
+    def set_look(self, feats: list[Feats]) -> None:
+        gen = torch.Generator().manual_seed(0)
+        for k in self.layer_weights:
+            t = torch.cat([f[k][0].flatten(1) for f in feats], 1)  # [C, all positions of all images]
+            if t.shape[1] > self.samples:
+                t = t[:, torch.randperm(t.shape[1], generator=gen)[: self.samples].to(t.device)]
+            self.targets[k] = t.contiguous()
+
+    def forward(self, s: Step) -> torch.Tensor:
+        feats = s.features("fake")
+        total, wsum = 0.0, 0.0
+        for k, w in self.layer_weights.items():
+            f = feats[k].flatten(2)  # [N, C, HW]
+            if f.shape[-1] > self.samples:
+                f = f[..., torch.randperm(f.shape[-1], device=f.device)[: self.samples]]
+            d = torch.randn(f.shape[1], min(self.directions, f.shape[1]), device=f.device)
+            total = total + w * sliced_wasserstein_loss(f[..., None], self.targets[k], d / d.norm(dim=0, keepdim=True))
+            wsum += w
+        return total / max(wsum, 1e-12)
+
+
+@TERMS.register("light")
+class Light(Term):
+    """Keep the plate's light: the output's luminance, blurred to `scale` (pixels averaged
+    per side), must correlate with the plate's (1 - Pearson correlation per image). Any
+    brighter or darker tone curve the look wants is free; turning light into dark is not.
+    The feature trunk is an edge detector and blind to that: without this term a look may
+    invert a white cup into a dark one."""
+
+    def __init__(self, weight: float = 1.0, of: str = "plate", scale: int = 16):
+        super().__init__(weight)
+        if int(scale) < 1:
+            raise StylereelError(f"loss.light.scale: must be at least 1 pixel, got {scale}")
+        self.of, self.scale = of, int(scale)
+        self.needs = (of,)
+
+    def forward(self, s: Step) -> torch.Tensor:
+        return 1 - luminance_correlation(s.fake, s.batch[self.of], self.scale).mean()
 
 
 @TERMS.register("l1")

@@ -30,6 +30,8 @@ _PLAN: tuple = (
 )
 LAYER_NAMES: tuple[str, ...] = tuple("relu" + step[0][4:] for step in _PLAN if step != "pool")
 DEFAULT_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
+# Pixels of the input per pixel of each layer's feature map ("rgb": the image itself).
+LAYER_STRIDES = {"rgb": 1, **{name: 2 ** (int(name[4]) - 1) for name in LAYER_NAMES}}
 
 
 @functools.lru_cache(maxsize=1)

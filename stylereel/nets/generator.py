@@ -67,17 +67,26 @@ def load_base_weights(net: nn.Module, name: str, kwargs: dict) -> None:
     net.load_state_dict({k: v.float() for k, v in sd.items()})
 
 
-def _pad_to(x: torch.Tensor, multiple: int, margin: int = 0) -> tuple[torch.Tensor, int, int]:
-    """Replicate-pad by `margin` on every side, then up to a multiple of the stride.
+def _pad_to(x: torch.Tensor, multiple: int, margin: int = 0, mode: str = "replicate") -> tuple[torch.Tensor, int, int]:
+    """Pad by `margin` on every side (`mode` "replicate", or "reflect" for a frame larger
+    than the margin), then replicate up to a multiple of the stride.
 
-    The margin keeps the layers' zero padding (a dark rim) outside the picture;
-    replicate rather than zeros so no black border bleeds into the edge pixels.
+    The margin keeps the layers' zero padding (a dark rim) outside the picture. No
+    branch depends on the frame's size, so a traced graph serves every size.
     """
     h, w = x.shape[-2:]
-    ph, pw = (-(h + 2 * margin)) % multiple, (-(w + 2 * margin)) % multiple
-    if margin or ph or pw:
-        x = F.pad(x, (margin, margin + pw, margin, margin + ph), mode="replicate")
-    return x, h, w
+    if margin:
+        x = F.pad(x, (margin, margin, margin, margin), mode=mode)
+    ph, pw = (-x.shape[-2]) % multiple, (-x.shape[-1]) % multiple
+    return F.pad(x, (0, pw, 0, ph), mode="replicate"), h, w
+
+
+def small_frame(net: nn.Module, x: torch.Tensor, side: int) -> torch.Tensor:
+    """`net(x)` for a frame with a side under `side` pixels: replicated up to it, then cropped back
+    (a mirror margin needs a frame larger than itself)."""
+    h, w = x.shape[-2:]
+    big = F.pad(x, (0, max(0, side - w), 0, max(0, side - h)), mode="replicate")
+    return net(big)[..., :h, :w]
 
 
 @GENERATORS.register("reel")
@@ -98,7 +107,11 @@ class ReelGenerator(nn.Module):
 
     inputs = (IMAGE,)
     stride = 8
-    margin = 16
+    # Context drawn around the frame: a mirror image of its edge, as wide as the deep layers
+    # reach, so a frame's border rows are drawn like its interior (no lines along the edge;
+    # bench/RESULTS.md, unpaired). About 9% of a 1080p frame's cost.
+    margin = 48
+    min_side = margin + 1  # the traced graph mirrors `margin` pixels: smaller frames go through `small_frame`
     lr = 3e-3  # Adam rate; 1e-3 (the classic) learns the look markedly slower: bench/learning_rates.py
     halo = 80  # receptive-field radius (70 px) rounded up to the stride: tiles need this much context
 
@@ -117,8 +130,10 @@ class ReelGenerator(nn.Module):
         self.detail = nn.Sequential(conv(6, 8, 3), nn.ReLU(inplace=True), conv(8, 3, 1))  # full resolution: frame + RGB
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # [N, 3, H, W] -> [N, 3, H, W]
-        x, h, w = _pad_to(x, self.stride, self.margin)
         m = self.margin
+        if not torch.jit.is_tracing() and min(x.shape[-2:]) <= m:
+            return small_frame(self, x, m + 1)
+        x, h, w = _pad_to(x, self.stride, m, "reflect")
         e1 = self.enc1(x)
         e2 = self.enc2(e1)
         y = self.blocks(self.enc3(e2))

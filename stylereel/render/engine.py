@@ -27,6 +27,7 @@ import copy
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from stylereel.device import bf16_supported
@@ -107,6 +108,7 @@ class InferenceEngine:
         self.tile_pixels = tile_pixels or TILE_PIXELS
         self.stride = getattr(net, "stride", 1)
         self.halo = getattr(net, "halo", None)
+        self.min_side = getattr(net, "min_side", 1)
         graph = RenderGraph(copy.deepcopy(net).float().eval().requires_grad_(False))
         self.inputs = graph.inputs
         if self.backend == "openvino":
@@ -142,6 +144,10 @@ class InferenceEngine:
         """[N, 3, H, W] float in [0, 1] (any device) + declared extras -> [N, 3, H, W] float32 on the engine's device."""
         xs = self._gather(x, extras)
         n, _, h, w = xs[0].shape
+        if min(h, w) < self.min_side:  # a frame smaller than the generator's mirrored margin: replicated up to it
+            big = [F.pad(t, (0, max(0, self.min_side - w), 0, max(0, self.min_side - h)), mode="replicate") if spec.spatial else t
+                   for spec, t in zip(self.inputs, xs)]
+            return self._run(big)[..., :h, :w]
         if self.halo is None or h * w <= self.tile_pixels:
             return self._run(xs)
         out = torch.empty(n, 3, h, w, device=self.device)
