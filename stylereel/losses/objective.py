@@ -12,7 +12,7 @@ from typing import Callable, Iterable, Mapping
 import torch
 
 from stylereel.errors import StylereelError
-from stylereel.losses.perceptual import PIXELS, STYLE_LAYERS, gram_matrix
+from stylereel.losses.perceptual import PIXELS, STYLE_LAYERS, mean_grams
 from stylereel.losses.terms import Adversarial, Step, Term, build_terms, resolve_terms
 from stylereel.nets.features import VGGFeatures
 
@@ -60,7 +60,7 @@ class Objective:
                  for i in images]  # float32: targets are exact
         for t in readers:
             t.set_look(feats)
-        return {k: sum(gram_matrix(f[k])[0] for f in feats) / len(feats) for k in STYLE_LAYERS}
+        return mean_grams(feats, STYLE_LAYERS)
 
     def features_of(self, trunk) -> Callable:
         def run(img: torch.Tensor):

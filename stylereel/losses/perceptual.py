@@ -31,6 +31,11 @@ def gram_matrix(f: torch.Tensor) -> torch.Tensor:
     return torch.bmm(f, f.transpose(1, 2)) / (c * h * w)  # [N, C, C]
 
 
+def mean_grams(feats: Sequence[Feats], layers: Iterable[str]) -> dict[str, torch.Tensor]:
+    """Mean Gram matrix per layer over per-image feature dicts (`[1, C, H, W]` each): `{layer: [C, C]}`."""
+    return {k: sum(gram_matrix(f[k].float())[0] for f in feats) / len(feats) for k in layers}
+
+
 @torch.no_grad()
 def gram_targets(features: Callable[[torch.Tensor], Feats], images: Iterable[torch.Tensor], layers: Iterable[str]) -> dict[str, torch.Tensor]:
     """Mean Gram matrix per layer over images `[3, H, W]`, each seen whole: `{layer: [C, C]}`.
@@ -39,13 +44,7 @@ def gram_targets(features: Callable[[torch.Tensor], Feats], images: Iterable[tor
     >>> gram_targets(f, [torch.ones(3, 2, 2)], ["a"])["a"].shape
     torch.Size([3, 3])
     """
-    images = list(images)
-    grams: dict[str, torch.Tensor] = {}
-    for img in images:
-        f = features(img[None])
-        for k in layers:
-            grams[k] = grams.get(k, 0) + gram_matrix(f[k].float())[0] / len(images)
-    return grams
+    return mean_grams([features(img[None]) for img in images], layers)
 
 
 def content_loss(x: Feats, y: Feats, layers: Sequence[str]) -> torch.Tensor:

@@ -27,7 +27,7 @@ from torch import nn
 
 from stylereel.errors import StylereelError, did_you_mean
 from stylereel.losses.adversarial import D_LOSSES, G_LOSSES, d_loss_over_scales, feature_matching_loss, g_loss_over_scales
-from stylereel.losses.perceptual import STYLE_LAYERS, content_loss, gram_matrix, luminance_correlation, pixel_l1_loss, sliced_wasserstein_loss, style_loss, tv_loss
+from stylereel.losses.perceptual import STYLE_LAYERS, content_loss, luminance_correlation, mean_grams, pixel_l1_loss, sliced_wasserstein_loss, style_loss, tv_loss
 from stylereel.nets.features import LAYER_STRIDES
 from stylereel.registry import Registry
 
@@ -183,7 +183,7 @@ class Style(Term):
         return set(self.layer_weights)
 
     def set_look(self, feats: list[Feats]) -> None:
-        self.targets = {k: sum(gram_matrix(f[k])[0] for f in feats) / len(feats) for k in self.layer_weights}
+        self.targets = mean_grams(feats, self.layer_weights)
 
     def forward(self, s: Step) -> torch.Tensor:
         return style_loss(interior(s.features("fake"), self.margin), self.targets, self.layer_weights)
