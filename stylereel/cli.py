@@ -19,6 +19,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 # `--content a.jpg --content b.jpg` before click sees it, so shell globs work.
 MULTI_VALUE = {"--content", "--style"}
 OVERRIDES = {"allow_extra_args": True, "ignore_unknown_options": True}
+SHOWN_FAILURES = 5  # failed frames named on stderr; the render log lists them all
 
 
 def _expand_multi(argv: list[str]) -> list[str]:
@@ -51,9 +52,9 @@ def _overrides(ctx: typer.Context) -> list[str]:
 def train(
     ctx: typer.Context,
     out: Path = typer.Option(..., "--out", help="run directory (checkpoints, model/, tb/)"),
-    content: List[Path] = typer.Option([], help="content images or folders (unpaired look)"),
-    style: List[Path] = typer.Option([], help="style images or folders (unpaired look)"),
-    pairs: Optional[Path] = typer.Option(None, help="DIR with input/NAME and target/NAME (paired look)"),
+    content: List[str] = typer.Option([], help="content images, folders, sequences (plate.####.exr:1001-1100) or movies (unpaired look)"),
+    style: List[str] = typer.Option([], help="style images or folders (unpaired look)"),
+    pairs: Optional[str] = typer.Option(None, help="DIR with input/NAME and target/NAME, or PLATE=PAINTED: a shot and its painted keyframes (paired look)"),
     steps: Optional[int] = typer.Option(None, help="training steps"),
     minutes: Optional[float] = typer.Option(None, help="wall-clock budget in minutes"),
     size: Optional[int] = typer.Option(None, help="training crop size in pixels"),
@@ -113,26 +114,52 @@ def _fit(cfg, out: Path, resume: bool) -> Path:
 @app.command()
 def stylize(
     model: Path = typer.Argument(..., help="run directory or model directory"),
-    inputs: List[Path] = typer.Argument(..., help="images or folders"),
-    output: Path = typer.Option(..., "-o", "--output", help="output directory, or a file for a single input"),
+    inputs: List[str] = typer.Argument(..., help="stills or folders, a sequence (plate.####.exr, plate.%04d.dpx, with an optional :1001-1100) or a movie"),
+    output: Path = typer.Option(..., "-o", "--output", help="a file (one still), a folder (stills), a pattern out/shot_look.####.exr, or a movie (.mov ProRes, .mp4 H.264)"),
+    frames: Optional[str] = typer.Option(None, help="frame range of a sequence or movie: 1001-1100, 1001-1100x2, 1001,1005,1010-1020"),
+    overwrite: bool = typer.Option(False, help="render frames whose output exists again (default: skip them, so a stopped render resumes)"),
+    colorspace_in: Optional[str] = typer.Option(None, "--colorspace-in", help="OCIO colour space or role of the input (default: scene_linear for EXR, sRGB otherwise)"),
+    colorspace_out: Optional[str] = typer.Option(None, "--colorspace-out", help="OCIO colour space or role of the output (default: by output format, as for input)"),
+    codec: Optional[str] = typer.Option(None, help="movie codec: h264, prores_hq, prores_4444 (default: by extension; 4444 when the input has alpha)"),
+    fps: Optional[str] = typer.Option(None, help="frame rate of a movie made from frames (default: the input's, else 24); e.g. 24000/1001"),
     device: str = typer.Option("auto", help="auto | cpu | cuda"),
 ) -> None:
-    """Render images in a trained look (PNG/JPEG/TIFF; bit depth and alpha kept)."""
-    from stylereel.render.stylize import Stylizer, output_paths
+    """Render stills, sequences and movies in a trained look (precision, alpha, colour space, frame rate, timecode and audio kept)."""
+    from fractions import Fraction
+
+    from stylereel.render.stylize import Stylizer
 
     _check_device(device)
-    jobs = output_paths(inputs, output)
+    rate = None
+    if fps is not None:
+        try:
+            rate = Fraction(fps)
+            assert rate > 0
+        except (ValueError, ZeroDivisionError, AssertionError):
+            _fail(f"--fps: expected a positive rate such as 24, 25 or 24000/1001, got {fps!r}")
+    from stylereel.io.media import open_source
+    from stylereel.render.shot import plan_destination
+
+    source = open_source(list(inputs), frames)  # checked whole before the model loads
+    plan_destination(source, output)
     stylizer = Stylizer(model, device=device)
-    for src, dst in jobs:
-        stylizer.stylize_file(src, dst)
-        typer.echo(str(dst))
+    report = stylizer.render(source, output, overwrite=overwrite, colorspace_in=colorspace_in, colorspace_out=colorspace_out,
+                             codec=codec, fps=rate, progress=True)
+    problems = list(report.failed.values())
+    for problem in problems[:SHOWN_FAILURES]:
+        typer.echo(f"stylereel: error: {problem}", err=True)
+    if len(problems) > SHOWN_FAILURES:
+        typer.echo(f"stylereel: error: {len(problems) - SHOWN_FAILURES} more frames failed (each is listed in {report.log})", err=True)
+    typer.echo(f"{report.output}: {report.summary()}" + (f" (log: {report.log})" if report.log else ""))
+    if report.failed:
+        raise typer.Exit(3)
 
 
 @app.command("eval")
 def eval_(
     model: Path = typer.Argument(..., help="run directory or model directory"),
-    pairs: Optional[Path] = typer.Option(None, help="held-out DIR with input/ and target/ (paired look): PSNR, SSIM"),
-    content: List[Path] = typer.Option([], help="held-out content images (unpaired look): style and content distance"),
+    pairs: Optional[str] = typer.Option(None, help="held-out DIR with input/ and target/, or PLATE=TRUTH sequences/movies (paired look): PSNR, SSIM"),
+    content: List[str] = typer.Option([], help="held-out content images, sequences or movies (unpaired look): style and content distance"),
     style: List[Path] = typer.Option([], help="style images to measure against (default: the look's own)"),
     size: int = typer.Option(512, help="longer side at which unpaired content is evaluated"),
     json_out: Optional[Path] = typer.Option(None, "--json", help="write the report as JSON here"),

@@ -14,9 +14,9 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from stylereel.data.images import load_images, load_pairs, resize_longer_side
+from stylereel.data.images import SHOT_FRAMES, frame_tensor, load_images, load_pairs, resize_longer_side
 from stylereel.errors import StylereelError
-from stylereel.io.frames import list_images
+from stylereel.io.media import read_frames
 from stylereel.metrics.image import psnr, ssim
 from stylereel.metrics.style import StyleMetrics
 from stylereel.model import ModelError, load_style_grams
@@ -43,7 +43,6 @@ def evaluate_pairs(stylizer: Stylizer, pairs_dir: str | Path, max_side: int | No
 
 
 def evaluate_unpaired(stylizer: Stylizer, content: Sequence[str | Path], style: Sequence[str | Path] | None, size: int) -> tuple[dict, list]:
-    paths = list_images(content)
     if style:
         data = stylizer.info.get("config", {}).get("data", {})
         looks = load_images(style, exact_side=data.get("style_size", 512), trim=data.get("style_trim", 0.0))  # as training saw them
@@ -54,10 +53,10 @@ def evaluate_unpaired(stylizer: Stylizer, content: Sequence[str | Path], style: 
             raise ModelError(f"{stylizer.model_dir}: model has no style Grams; pass --style IMAGES")
         metrics = StyleMetrics(grams, stylizer.device)
     rows, sheet = [], []
-    for path in paths:
-        x = resize_longer_side(load_images([path])[0], size)[None]
+    for frame in (f for item in content for f in read_frames(item, limit=SHOT_FRAMES)):
+        x = resize_longer_side(frame_tensor(frame), size)[None]
         out = stylizer.tensor(x)
-        rows.append({"name": path.name, **metrics(out, x)})
+        rows.append({"name": Path(frame.path).name, **metrics(out, x)})
         sheet.append([_np(x), _np(out)])
     return {"mode": "unpaired", "count": len(rows), **_mean(rows, ["style_distance", "content_distance"]), "images": rows}, sheet
 

@@ -87,8 +87,12 @@ def check_config(cfg: RunConfig) -> RunConfig:
     d, t, m = cfg.data, cfg.train, cfg.model
     if d.mode == "paired":
         if not d.pairs:
-            raise ConfigError("a paired look needs keyframes: --pairs DIR (DIR/input/NAME and DIR/target/NAME)")
-        d.pairs = _existing(d.pairs, "data.pairs", folder=True)
+            raise ConfigError("a paired look needs keyframes: --pairs DIR (DIR/input/NAME and DIR/target/NAME) or --pairs PLATE=PAINTED (sequences or movies)")
+        if "=" in d.pairs and not Path(d.pairs).is_dir():
+            plate, painted = d.pairs.split("=", 1)
+            d.pairs = f"{_existing(plate, 'data.pairs')}={_existing(painted, 'data.pairs')}"
+        else:
+            d.pairs = _existing(d.pairs, "data.pairs", folder=True)
     else:
         if not (d.content and d.style):
             raise ConfigError("an unpaired look needs --content and --style images (or --pairs DIR for keyframes)")
@@ -117,10 +121,19 @@ def check_config(cfg: RunConfig) -> RunConfig:
     return cfg
 
 
-def _existing(path: str, key: str, folder: bool = False) -> str:
+def _existing(spec: str, key: str, folder: bool = False) -> str:
+    """The absolute form of a path, or of a sequence pattern with an optional `:range` (its folder must exist)."""
+    from stylereel.io.media import split_range
+    from stylereel.io.sequence import is_pattern
+
+    path, rng = split_range(spec)
     p = Path(path).expanduser()
+    if is_pattern(p):
+        if not p.parent.is_dir():
+            raise ConfigError(f"{spec}: no such folder for the sequence ({key})")
+        return str(p.parent.resolve() / p.name) + (f":{rng}" if rng else "")
     if not p.exists():
         raise ConfigError(f"{path}: no such file or directory ({key})")
     if folder and not p.is_dir():
         raise ConfigError(f"{path}: not a folder ({key} needs DIR/input/NAME and DIR/target/NAME)")
-    return str(p.resolve())
+    return str(p.resolve()) + (f":{rng}" if rng else "")

@@ -22,7 +22,7 @@ RULES = {
     "model": {"io", "nets"},
     "train": {"train", "config", "data", "nets", "losses", "model", "io"},
     "render": {"render", "io", "model", "nets"},
-    "run": {"config", "losses", "nets"},
+    "run": {"config", "losses", "nets", "io"},
     "evaluate": {"render", "metrics", "data", "io", "model"},
     "demo": {"render", "data", "config", "run"},
     "benchmark": {"benchmark", "nets", "render"},

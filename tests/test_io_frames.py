@@ -188,7 +188,7 @@ def test_float_tiff_rejected(tmp_path):
 
 def test_jpeg_16bit_write_rejected(tmp_path):
     path = tmp_path / "a.jpg"
-    with pytest.raises(ImageError, match="8-bit only") as ei:
+    with pytest.raises(ImageError, match="cannot store uint16 samples") as ei:
         write_image(path, np.zeros((2, 2, 3), np.float32), bit_depth=16)
     _assert_one_line(ei.value, path)
     assert not path.exists()
@@ -300,7 +300,7 @@ def test_list_images_errors(tmp_path):
 
 
 def test_image_extensions():
-    assert IMAGE_EXTENSIONS == (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+    assert IMAGE_EXTENSIONS == (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".exr", ".dpx")
 
 
 # --- tensors --------------------------------------------------------------

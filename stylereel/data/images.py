@@ -4,6 +4,11 @@ Training sets here are small (a shot's keyframes, a handful of style images), so
 every image is decoded once, downscaled, and kept as a tensor; random crops are
 then cheap enough to take on the training thread, which keeps the run exactly
 reproducible and resumable from a saved RNG state.
+
+Any input a render takes is a training input too: stills and folders, sequences
+(`plate.####.exr`, with a `:1001-1100` range) and movies; a long shot is evenly
+thinned to `SHOT_FRAMES` frames. Frames enter in the network's working encoding
+(`stylereel.io.color`): scene-linear EXR as a render would show it to the network.
 """
 
 from __future__ import annotations
@@ -14,7 +19,12 @@ from typing import Iterable
 import torch
 import torch.nn.functional as F
 
-from stylereel.io.frames import ImageError, list_images, read_image, to_tensor
+from stylereel.errors import StylereelError
+from stylereel.io.color import WorkingEncoding, default_space
+from stylereel.io.frames import Frame, ImageError, list_images, read_image, to_tensor
+from stylereel.io.media import read_frames
+
+SHOT_FRAMES = 64  # frames taken from one sequence or movie (evenly spaced): neighbours add little but memory
 
 
 def resize_longer_side(img: torch.Tensor, side: int, allow_upscale: bool = False) -> torch.Tensor:
@@ -34,8 +44,8 @@ def load_images(paths: Iterable[str | Path], max_side: int | None = None, exact_
     """Decode images (dirs expand to their images) to [3, H, W] float tensors in [0, 1];
     `trim`: the fraction of each side's length cut from each edge first."""
     out = []
-    for p in list_images(paths):
-        img = to_tensor(read_image(p).rgb)[0]  # [3, H, W]
+    for frame in (f for item in paths for f in read_frames(item, limit=SHOT_FRAMES)):
+        img = frame_tensor(frame)
         if trim:
             h, w = img.shape[-2:]
             dh, dw = round(trim * h), round(trim * w)
@@ -48,14 +58,39 @@ def load_images(paths: Iterable[str | Path], max_side: int | None = None, exact_
     return out
 
 
-def load_pairs(root: str | Path, max_side: int | None = None) -> tuple[list[str], list[torch.Tensor], list[torch.Tensor]]:
-    """Pairs `root/input/NAME` with `root/target/NAME` (matched by file stem, so a
-    painted-over keyframe may be saved in another format)."""
-    root = Path(root)
+def frame_tensor(frame: Frame) -> torch.Tensor:
+    """A frame as the network sees it: [3, H, W] in the working encoding."""
+    if frame.is_float:
+        return to_tensor(WorkingEncoding(default_space(True)).encode(frame.rgb)[0])[0]
+    return to_tensor(frame.rgb)[0]
+
+
+def load_pairs(spec: str | Path, max_side: int | None = None) -> tuple[list[str], list[torch.Tensor], list[torch.Tensor]]:
+    """Keyframe pairs: `DIR` pairs `DIR/input/NAME` with `DIR/target/NAME` (matched by
+    file stem, so a painted-over keyframe may be saved in another format); `PLATE=PAINTED`
+    pairs the frames of a shot (sequence or movie, optional range) with the painted
+    frames of the same numbers (a sequence holding only the keyframes)."""
+    if "=" in str(spec) and not Path(spec).is_dir():
+        names, xs, ys = _shot_pairs(*str(spec).split("=", 1))
+    else:
+        names, xs, ys = _folder_pairs(Path(spec))
+    out_x, out_y = [], []
+    for x, y in zip(xs, ys):
+        if max_side is not None:
+            x = resize_longer_side(x, max_side)
+        if y.shape[-2:] != x.shape[-2:]:
+            # Targets are usually painted at the plate's resolution; match the (possibly downscaled) input.
+            y = F.interpolate(y[None], size=x.shape[-2:], mode="bilinear", antialias=True, align_corners=False)[0]
+        out_x.append(x.contiguous())
+        out_y.append(y.contiguous())
+    return names, out_x, out_y
+
+
+def _folder_pairs(root: Path) -> tuple[list[str], list[torch.Tensor], list[torch.Tensor]]:
     inp_dir, tgt_dir = root / "input", root / "target"
     for d in (inp_dir, tgt_dir):
         if not d.is_dir():
-            raise ImageError(d, f"missing folder (paired data needs {root}/input/NAME and {root}/target/NAME)")
+            raise ImageError(d, f"missing folder (paired data needs {root}/input/NAME and {root}/target/NAME, or PLATE=PAINTED)")
     inputs = {p.stem: p for p in list_images([inp_dir])}
     targets = {p.stem: p for p in list_images([tgt_dir])}
     names = sorted(set(inputs) & set(targets))
@@ -64,13 +99,31 @@ def load_pairs(root: str | Path, max_side: int | None = None) -> tuple[list[str]
         raise ImageError(root, "no input/target pairs share a file name")
     if unmatched:
         raise ImageError(root, f"files without a partner: {', '.join(unmatched[:5])}")
-    xs, ys = [], []
-    for n in names:
-        x = load_images([inputs[n]], max_side)[0]
-        y = to_tensor(read_image(targets[n]).rgb)[0]
-        if y.shape[-2:] != x.shape[-2:]:
-            # Targets are usually painted at the plate's resolution; match the (possibly downscaled) input.
-            y = F.interpolate(y[None], size=x.shape[-2:], mode="bilinear", antialias=True, align_corners=False)[0]
-        xs.append(x)
-        ys.append(y.contiguous())
-    return names, xs, ys
+    return names, [frame_tensor(read_image(inputs[n])) for n in names], [frame_tensor(read_image(targets[n])) for n in names]
+
+
+def _shot_pairs(plate: str, painted: str) -> tuple[list[str], list[torch.Tensor], list[torch.Tensor]]:
+    from stylereel.io.media import open_source
+
+    targets = open_source(painted)
+    plates = open_source(plate)
+    if targets.kind == "stills":
+        raise ImageError(painted, "painted keyframes of a shot are a sequence (painted.####.png) numbered like the plate's frames")
+    missing = sorted(set(targets.numbers) - set(plates.numbers))
+    if missing:
+        raise ImageError(plate, f"has no frame {', '.join(map(str, missing[:5]))} for the painted keyframes in {painted}")
+    wanted = {plates.numbers.index(n) for n in targets.numbers}
+    xs = {}
+    for i, frame, problem in plates.frames(wanted):
+        if frame is None:
+            raise StylereelError(problem)
+        xs[plates.numbers[i]] = frame_tensor(frame)
+    names, out_x, out_y = [], [], []
+    for i, frame, problem in targets.frames():
+        if frame is None:
+            raise StylereelError(problem)
+        n = targets.numbers[i]
+        names.append(str(n))
+        out_x.append(xs[n])
+        out_y.append(frame_tensor(frame))
+    return names, out_x, out_y

@@ -1,8 +1,14 @@
-"""Reading and writing image frames (PNG, JPEG, TIFF) through OpenCV.
+"""Reading and writing image frames: PNG/JPEG/TIFF (OpenCV), DPX (PyAV's FFmpeg)
+and OpenEXR (`stylereel.io.exr`).
 
-Pixel values are display-referred: we normalise integer code values to [0, 1]
-and do no colour management or linearisation. Alpha is carried through
-untouched so matte channels from comp survive a stylisation pass bit-exact.
+A `Frame` holds RGB as float32 and alpha as stored. Integer formats are code
+values divided by their maximum ([0, 1], display-referred, no colour management
+here: `stylereel.io.color` does that); EXR holds whatever the file holds
+(scene-linear, unbounded). `sample` names the stored precision ("uint8",
+"uint10", "uint12", "uint16", "half", "float") and `extra` carries what a format
+keeps besides the pixels (an EXR's header, other channels and parts), so
+`write_image(path, rgb, like=frame)` writes the same kind of file back. Every
+write is atomic: a temp file beside the target, renamed into place.
 """
 
 from __future__ import annotations
@@ -11,8 +17,9 @@ import os
 import re
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -23,17 +30,32 @@ from stylereel.errors import StylereelError
 # OpenCV logs decoder complaints to stderr itself; our ImageError already says what went wrong, in one line.
 cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
 
-IMAGE_EXTENSIONS: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+IMAGE_EXTENSIONS: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".exr", ".dpx")
 _JPEG_EXTENSIONS = (".jpg", ".jpeg")
-_MAX_CODE = {8: 255, 16: 65535}
-_DTYPE = {8: np.uint8, 16: np.uint16}
+INTEGER_SAMPLES = {"uint8": 8, "uint10": 10, "uint12": 12, "uint16": 16}
+FLOAT_SAMPLES = ("half", "float")
+# What each format can store, the first being its default.
+_FORMAT_SAMPLES = {
+    ".png": ("uint8", "uint16"), ".tif": ("uint8", "uint16"), ".tiff": ("uint8", "uint16"),
+    ".jpg": ("uint8",), ".jpeg": ("uint8",),
+    ".dpx": ("uint10", "uint8", "uint12", "uint16"),
+    ".exr": ("half", "float"),
+}
+# DPX through FFmpeg: decoder pixel format -> (sample, has alpha); encoder pixel format per (sample, alpha).
+_DPX_READ = {"rgb24": ("uint8", False), "rgba": ("uint8", True), "gbrp10le": ("uint10", False), "gbrp10be": ("uint10", False),
+             "gbrp12le": ("uint12", False), "gbrp12be": ("uint12", False), "rgb48le": ("uint16", False),
+             "rgb48be": ("uint16", False), "rgba64le": ("uint16", True), "rgba64be": ("uint16", True),
+             "gray": ("uint8", False), "gray16le": ("uint16", False), "gray16be": ("uint16", False),
+             "gbrap10le": ("uint10", True), "gbrap12le": ("uint12", True)}
+_DPX_WRITE = {("uint8", False): "rgb24", ("uint8", True): "rgba", ("uint10", False): "gbrp10le",
+              ("uint12", False): "gbrp12le", ("uint16", False): "rgb48le", ("uint16", True): "rgba64le"}
 
 
 class ImageError(StylereelError):
     """An image could not be read or written; the message is one line naming the file."""
 
     def __init__(self, path: str | os.PathLike, problem: str):
-        # Collapse whitespace so multi-line cv2 errors still give one-line messages in logs.
+        # Collapse whitespace so multi-line library errors still give one-line messages in logs.
         problem = " ".join(str(problem).split())
         super().__init__(f"{os.fspath(path)}: {problem}")
         self.path = os.fspath(path)
@@ -42,10 +64,19 @@ class ImageError(StylereelError):
 
 @dataclass
 class Frame:
-    rgb: np.ndarray  # float32 [H, W, 3], RGB, [0, 1]
-    alpha: np.ndarray | None  # [H, W] in the stored dtype (uint8/uint16)
-    bit_depth: int  # 8 or 16
+    rgb: np.ndarray  # float32 [H, W, 3]: integer formats in [0, 1]; EXR as stored (scene-linear, unbounded)
+    alpha: np.ndarray | None  # [H, W] in the stored dtype (uint8/uint16, float16/float32 for EXR)
+    sample: str  # stored precision of the colour channels: uint8/10/12/16, half, float
     path: str
+    extra: dict[str, Any] = field(default_factory=dict)  # format passthrough (EXR: "exr")
+
+    @property
+    def bit_depth(self) -> int:
+        return INTEGER_SAMPLES.get(self.sample) or (16 if self.sample == "half" else 32)
+
+    @property
+    def is_float(self) -> bool:
+        return self.sample in FLOAT_SAMPLES
 
 
 def _check_extension(path: Path) -> str:
@@ -57,10 +88,7 @@ def _check_extension(path: Path) -> str:
     return ext
 
 
-def read_image(path: str | os.PathLike) -> Frame:
-    p = Path(path)
-    _check_extension(p)
-    # cv2.imread just returns None on any failure, so diagnose the common causes first.
+def _check_readable(p: Path) -> None:
     if not p.exists():
         raise ImageError(p, "cannot read image (file missing)")
     if p.is_dir():
@@ -70,6 +98,16 @@ def read_image(path: str | os.PathLike) -> Frame:
     if p.stat().st_size == 0:
         raise ImageError(p, "not a decodable image (empty file)")
 
+
+def read_image(path: str | os.PathLike) -> Frame:
+    p = Path(path)
+    ext = _check_extension(p)
+    _check_readable(p)
+    if ext == ".exr":
+        return _read_exr(p)
+    if ext == ".dpx":
+        return _read_dpx(p)
+    # cv2.imread just returns None on any failure, so the common causes are diagnosed above.
     try:
         img = cv2.imread(str(p), cv2.IMREAD_UNCHANGED)
     except cv2.error as exc:
@@ -78,11 +116,11 @@ def read_image(path: str | os.PathLike) -> Frame:
         raise ImageError(p, "not a decodable image (truncated or corrupt)")
 
     if img.dtype == np.uint8:
-        bit_depth = 8
+        sample = "uint8"
     elif img.dtype == np.uint16:
-        bit_depth = 16
+        sample = "uint16"
     elif img.dtype.kind == "f":
-        raise ImageError(p, f"{img.dtype.itemsize * 8}-bit float TIFF not supported")
+        raise ImageError(p, f"{img.dtype.itemsize * 8}-bit float TIFF not supported (use EXR for float frames)")
     else:
         raise ImageError(p, f"unsupported sample type {img.dtype} (need 8- or 16-bit unsigned)")
 
@@ -101,64 +139,146 @@ def read_image(path: str | os.PathLike) -> Frame:
     else:
         raise ImageError(p, f"unsupported channel count {channels}")
 
-    rgb = np.ascontiguousarray(color, dtype=np.float32) / np.float32(_MAX_CODE[bit_depth])
+    rgb = np.ascontiguousarray(color, dtype=np.float32) / np.float32(_max_code(sample))
     if alpha is not None:
         alpha = alpha.copy()  # don't keep the whole decoded image alive through a view
-    return Frame(rgb=rgb, alpha=alpha, bit_depth=bit_depth, path=str(p))
+    return Frame(rgb=rgb, alpha=alpha, sample=sample, path=str(p))
 
 
-def _quantize(values: np.ndarray, bit_depth: int) -> np.ndarray:
-    scaled = np.clip(values.astype(np.float64), 0.0, 1.0) * _MAX_CODE[bit_depth]
-    return np.rint(scaled).astype(_DTYPE[bit_depth])
+def _read_exr(p: Path) -> Frame:
+    from stylereel.io.exr import read_exr
+
+    try:
+        got = read_exr(str(p))
+    except (RuntimeError, ValueError, OSError) as exc:
+        raise ImageError(p, f"not a readable EXR ({exc})") from None
+    if not np.isfinite(got["rgb"]).all():
+        bad = int((~np.isfinite(got["rgb"])).any(-1).sum())
+        raise ImageError(p, f"{bad} pixels hold NaN or infinite values")
+    return Frame(rgb=got["rgb"], alpha=got["alpha"], sample=got["sample"], path=str(p), extra={"exr": got["exr"]})
 
 
-def _convert_alpha(path: Path, alpha: np.ndarray, shape: tuple[int, int], bit_depth: int) -> np.ndarray:
+def _read_dpx(p: Path) -> Frame:
+    import av
+
+    try:
+        with av.open(str(p), format="image2", options={"pattern_type": "none"}) as c:
+            frame = next(c.decode(video=0))
+    except (av.FFmpegError, StopIteration, OSError) as exc:
+        raise ImageError(p, f"not a decodable DPX ({exc or 'no picture'})") from None
+    fmt = frame.format.name
+    if fmt not in _DPX_READ:
+        raise ImageError(p, f"unsupported DPX pixel format {fmt}")
+    sample, has_alpha = _DPX_READ[fmt]
+    a = frame.to_ndarray()
+    if fmt.startswith("gbr"):  # planar G, B, R(, A)
+        a = a[..., [2, 0, 1, 3][: a.shape[-1]]]
+    if a.ndim == 2:
+        a = a[..., None]
+    if a.shape[-1] == 1:
+        a = np.repeat(a, 3, axis=-1)
+    rgb = np.ascontiguousarray(a[..., :3], dtype=np.float32) / np.float32(_max_code(sample))
+    alpha = np.ascontiguousarray(a[..., 3]) if has_alpha else None
+    if alpha is not None and sample in ("uint10", "uint12"):  # codes in a uint16 would read as 16-bit: keep the value
+        alpha = alpha.astype(np.float32) / np.float32(_max_code(sample))
+    return Frame(rgb=rgb, alpha=alpha, sample=sample, path=str(p))
+
+
+def _max_code(sample: str) -> int:
+    return (1 << INTEGER_SAMPLES[sample]) - 1
+
+
+def _quantize(values: np.ndarray, sample: str) -> np.ndarray:
+    scaled = np.clip(values.astype(np.float64), 0.0, 1.0) * _max_code(sample)
+    return np.rint(scaled).astype(np.uint8 if sample == "uint8" else np.uint16)
+
+
+def _convert_alpha(path: Path, alpha: np.ndarray, shape: tuple[int, int], sample: str) -> np.ndarray:
+    """Alpha in the storage type of `sample`; an integer alpha of another depth is rescaled exactly where it can be."""
     alpha = np.asarray(alpha)
     if alpha.ndim == 3 and alpha.shape[2] == 1:
         alpha = alpha[:, :, 0]
     if alpha.shape != shape:
         raise ImageError(path, f"alpha shape {alpha.shape} does not match image size {shape}")
-    if alpha.dtype == _DTYPE[bit_depth]:
-        return alpha
-    if alpha.dtype == np.uint8 and bit_depth == 16:
-        return alpha.astype(np.uint16) * np.uint16(257)  # 0xAB -> 0xABAB, exact inverse of the 16->8 below
-    if alpha.dtype == np.uint16 and bit_depth == 8:
-        return np.rint(alpha / 257.0).astype(np.uint8)
-    if alpha.dtype.kind == "f":
-        if not np.isfinite(alpha).all():
-            raise ImageError(path, "alpha contains NaN or infinite values")
-        return _quantize(alpha, bit_depth)
-    raise ImageError(path, f"unsupported alpha dtype {alpha.dtype} (need uint8, uint16 or float)")
+    if alpha.dtype.kind == "f" and not np.isfinite(alpha).all():
+        raise ImageError(path, "alpha contains NaN or infinite values")
+    if sample in FLOAT_SAMPLES:
+        if alpha.dtype.kind == "f":
+            return alpha
+        if alpha.dtype.kind == "u":
+            return alpha.astype(np.float32) / np.float32(np.iinfo(alpha.dtype).max)
+    elif alpha.dtype.kind == "u":
+        src_max = np.iinfo(alpha.dtype).max
+        dst_max = _max_code(sample)
+        if src_max == dst_max:
+            return alpha
+        if alpha.dtype == np.uint8 and sample == "uint16":
+            return alpha.astype(np.uint16) * np.uint16(257)  # 0xAB -> 0xABAB, exact inverse of the 16->8 below
+        return _quantize(alpha.astype(np.float64) / src_max, sample)
+    elif alpha.dtype.kind == "f":
+        return _quantize(alpha, sample)
+    raise ImageError(path, f"unsupported alpha dtype {alpha.dtype} (need unsigned integer or float)")
+
+
+def output_sample(path: str | os.PathLike, requested: str | None = None, like: Frame | None = None) -> str:
+    """The precision a frame is written at: `requested`, else the input's (`like`) where the
+    format stores it, else the nearest the format has (float -> 16-bit integer, integer ->
+    half), else the format's default."""
+    p = Path(path)
+    allowed = _FORMAT_SAMPLES[_check_extension(p)]
+    if requested is not None:
+        if requested not in allowed:
+            raise ImageError(p, f"{p.suffix} cannot store {requested} samples (can: {', '.join(allowed)})")
+        return requested
+    if like is not None:
+        if like.sample in allowed:
+            return like.sample
+        if like.is_float and "uint16" in allowed:
+            return "uint16"
+        if not like.is_float and "half" in allowed:
+            return "half"
+        if not like.is_float and "uint16" in allowed and INTEGER_SAMPLES[like.sample] > 8:
+            return "uint16"
+    return allowed[0]
 
 
 def write_image(
     path: str | os.PathLike,
     rgb: np.ndarray,
     alpha: np.ndarray | None = None,
-    bit_depth: int = 8,
+    bit_depth: int | None = None,
+    *,
+    sample: str | None = None,
+    like: Frame | None = None,
 ) -> None:
-    """Write float RGB in [0, 1] (clipped, rounded to nearest) atomically to `path`."""
+    """Write float RGB atomically to `path`: clipped to [0, 1] and rounded for integer
+    formats, as is for EXR. Precision: `sample` (or `bit_depth` 8/10/12/16 for an
+    integer format), else `output_sample`. `like`: the frame this one was made from;
+    an EXR keeps its header, other channels and parts."""
     p = Path(path)
     ext = _check_extension(p)
-    if bit_depth not in _MAX_CODE:
-        raise ImageError(p, f"unsupported bit depth {bit_depth} (use 8 or 16)")
-    if ext in _JPEG_EXTENSIONS:
-        # cv2 would silently fall back to 8-bit and drop alpha; refuse instead.
-        if bit_depth != 8:
-            raise ImageError(p, f"JPEG is 8-bit only (requested {bit_depth}-bit)")
-        if alpha is not None:
-            raise ImageError(p, "JPEG cannot store alpha")
+    if bit_depth is not None and sample is None:
+        if ext == ".exr":
+            sample = {16: "half", 32: "float"}.get(bit_depth)
+        else:
+            sample = {v: k for k, v in INTEGER_SAMPLES.items()}.get(bit_depth)
+        if sample is None:
+            raise ImageError(p, f"unsupported bit depth {bit_depth} for {p.suffix}")
+    requested = sample
+    sample = output_sample(p, sample, like)
+    if ext == ".dpx" and alpha is not None and requested is None and (sample, True) not in _DPX_WRITE:
+        sample = "uint16"  # FFmpeg writes 10- and 12-bit DPX without alpha only
+    if ext in _JPEG_EXTENSIONS and alpha is not None:
+        raise ImageError(p, "JPEG cannot store alpha")
     rgb = np.asarray(rgb)
     if rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ImageError(p, f"expected rgb of shape [H, W, 3], got {list(rgb.shape)}")
     if not np.isfinite(rgb).all():
         raise ImageError(p, "rgb contains NaN or infinite values")
-
-    channels = [_quantize(rgb[:, :, 2::-1], bit_depth)]  # RGB -> BGR
     if alpha is not None:
-        channels.append(_convert_alpha(p, alpha, rgb.shape[:2], bit_depth)[:, :, None])
-    img = np.ascontiguousarray(np.concatenate(channels, axis=2))
-    params = [cv2.IMWRITE_JPEG_QUALITY, 95] if ext in _JPEG_EXTENSIONS else []
+        alpha = _convert_alpha(p, alpha, rgb.shape[:2], sample)
+    if ext == ".dpx" and (sample, alpha is not None) not in _DPX_WRITE:
+        raise ImageError(p, f"DPX cannot store {sample} with alpha here (write 8- or 16-bit DPX, or EXR)")
 
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
@@ -166,21 +286,60 @@ def write_image(
         raise ImageError(p, f"cannot create directory ({exc.strerror or exc})") from None
     # Temp file in the same directory so os.replace is an atomic rename: readers (and a crashed
     # render) never see a half-written frame. The leading dot keeps it out of list_images, and
-    # the real extension is kept because cv2 picks the codec from it.
+    # the real extension is kept because the encoders pick the codec from it.
     tmp = p.with_name(f".{p.stem}.tmp-{secrets.token_hex(4)}{p.suffix}")
     try:
         try:
-            ok = cv2.imwrite(str(tmp), img, params)
-        except cv2.error as exc:
+            if ext == ".exr":
+                from stylereel.io.exr import write_exr
+
+                write_exr(str(tmp), rgb, alpha, sample, like.extra.get("exr") if like is not None else None)
+            elif ext == ".dpx":
+                _write_dpx(tmp, rgb, alpha, sample)
+            else:
+                _write_cv2(p, tmp, rgb, alpha, sample, ext)
+        except ImageError:
+            raise
+        except Exception as exc:  # encoder libraries raise their own types; the message is what matters
             raise ImageError(p, f"cannot write image ({exc})") from None
-        if not ok:
-            raise ImageError(p, "cannot write image (encoder failed or directory not writable)")
         try:
             os.replace(tmp, p)
         except OSError as exc:
             raise ImageError(p, f"cannot write image ({exc.strerror or exc})") from None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _write_cv2(p: Path, tmp: Path, rgb: np.ndarray, alpha: np.ndarray | None, sample: str, ext: str) -> None:
+    channels = [_quantize(rgb[:, :, 2::-1], sample)]  # RGB -> BGR
+    if alpha is not None:
+        channels.append(alpha[:, :, None])
+    img = np.ascontiguousarray(np.concatenate(channels, axis=2))
+    params = [cv2.IMWRITE_JPEG_QUALITY, 95] if ext in _JPEG_EXTENSIONS else []
+    try:
+        ok = cv2.imwrite(str(tmp), img, params)
+    except cv2.error as exc:
+        raise ImageError(p, f"cannot write image ({exc})") from None
+    if not ok:
+        raise ImageError(p, "cannot write image (encoder failed or directory not writable)")
+
+
+def _write_dpx(tmp: Path, rgb: np.ndarray, alpha: np.ndarray | None, sample: str) -> None:
+    import av
+
+    fmt = _DPX_WRITE[(sample, alpha is not None)]
+    planes = [_quantize(rgb, sample)] + ([alpha[:, :, None]] if alpha is not None else [])
+    a = np.concatenate(planes, axis=2)
+    if fmt.startswith("gbr"):
+        a = a[..., [1, 2, 0]]
+    h, w = a.shape[:2]
+    with av.open(str(tmp), "w", format="image2", options={"update": "1"}) as out:
+        s = out.add_stream("dpx")
+        s.width, s.height, s.pix_fmt = w, h, fmt
+        for packet in s.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(a), format=fmt)):
+            out.mux(packet)
+        for packet in s.encode():
+            out.mux(packet)
 
 
 def _natural_key(path: Path) -> tuple:
@@ -225,3 +384,27 @@ def from_tensor(t: torch.Tensor) -> np.ndarray:
     if t.ndim != 3 or t.shape[0] != 3:
         raise ValueError(f"expected tensor [1, 3, H, W] or [3, H, W], got {list(t.shape)}")
     return np.ascontiguousarray(t.detach().to("cpu", torch.float32).permute(1, 2, 0).numpy())
+
+
+def probe_image(path: str | os.PathLike) -> tuple[int, int, int]:
+    """(width, height, channels) from the file's header where the format allows (EXR, and
+    anything FFmpeg's image demuxer reads), else by decoding it."""
+    p = Path(path)
+    ext = _check_extension(p)
+    _check_readable(p)
+    try:
+        if ext == ".exr":
+            from stylereel.io.exr import probe_exr
+
+            return probe_exr(str(p))
+        import av
+
+        with av.open(str(p), format="image2", options={"pattern_type": "none"}) as c:
+            cc = c.streams.video[0].codec_context
+            if cc.width and cc.pix_fmt:
+                return cc.width, cc.height, len(av.VideoFormat(cc.pix_fmt).components)
+    except Exception as exc:  # noqa: BLE001 - fall through to a full decode, which names the problem
+        if ext == ".exr":
+            raise ImageError(p, f"not a readable EXR ({exc})") from None
+    f = read_image(p)
+    return f.rgb.shape[1], f.rgb.shape[0], 3 + (f.alpha is not None)

@@ -1,21 +1,19 @@
-"""Apply a trained look to images.
+"""Apply a trained look to images and shots.
 
-`Stylizer` is the Python API: load a model once, then stylize arrays, tensors
-or files. Alpha is passed through untouched and the bit depth of the input is
-kept, so a 16-bit plate comes back 16-bit.
+`Stylizer` is the Python API: load a model once, then stylize arrays, tensors,
+files, sequences and movies (`render`, which `stylereel stylize` runs). Alpha is
+passed through untouched and the precision of the input is kept, so a 16-bit
+plate comes back 16-bit and a half-float EXR comes back half-float.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Iterable
-
 import numpy as np
 import torch
 
 from stylereel.device import pick_device
-from stylereel.io.frames import ImageError, list_images, read_image, write_image
+from stylereel.io.frames import ImageError
 from stylereel.model import load_model, resolve_model_dir
 from stylereel.render.engine import InferenceEngine
 
@@ -24,6 +22,7 @@ class Stylizer:
     """>>> s = Stylizer("runs/starry")            # a run dir or a model dir
     >>> out = s(rgb)                              # float [H, W, 3] in [0, 1] -> same
     >>> s.stylize_file("plate.png", "out.png")
+    >>> s.render("plate.####.exr", "out/plate_look.####.exr", frames="1001-1100")
     """
 
     def __init__(self, model: str | Path, device: str = "auto", bf16: bool | None = None):
@@ -41,41 +40,17 @@ class Stylizer:
         x = torch.from_numpy(np.ascontiguousarray(rgb, dtype=np.float32)).permute(2, 0, 1)[None]
         return self.tensor(x)[0].permute(1, 2, 0).cpu().numpy()
 
+    def render(self, src, dst: str | Path, frames: str | list[int] | None = None, **options):
+        """Render stills, a folder, a sequence pattern (`plate.####.exr`) or a movie to `dst`
+        (a file, folder, pattern or movie): see `stylereel.render.shot.render_shot` for the
+        options (overwrite, colorspace_in/out, codec, fps, progress). Returns a `RenderReport`."""
+        from stylereel.render.shot import render_shot
+
+        return render_shot(self, src, dst, frames=frames, **options)
+
     def stylize_file(self, src: str | Path, dst: str | Path) -> Path:
-        src, dst = Path(src), Path(dst)
-        if dst.exists() and dst.resolve() == src.resolve():
-            raise ImageError(dst, "output would overwrite its input")
-        frame = read_image(src)
-        out = self(frame.rgb)
-        # JPEG holds 8 bits only; everything else keeps the plate's depth.
-        depth = 8 if dst.suffix.lower() in (".jpg", ".jpeg") else frame.bit_depth
-        write_image(dst, out, alpha=frame.alpha, bit_depth=depth)
-        return dst
-
-
-def output_paths(inputs: Iterable[str | os.PathLike], out: str | Path) -> list[tuple[Path, Path]]:
-    """Map inputs to outputs: OUT is a file for a single input file, otherwise a
-    directory that receives files of the same names.
-
-    Refused before anything is rendered: an output that would overwrite an input,
-    and two inputs that would land on the same output (same name, different folders).
-    """
-    files = list_images(inputs)
-    out = Path(out)
-    single_file = len(files) == 1 and out.suffix != "" and not out.is_dir()
-    if single_file:
-        jobs = [(files[0], out)]
-    else:
-        if out.exists() and not out.is_dir():
-            raise ImageError(out, f"is a file, but {len(files)} inputs need an output directory")
-        jobs = [(f, out / f.name) for f in files]
-    sources = {f.resolve(): f for f in files}
-    seen: dict[Path, Path] = {}
-    for src, dst in jobs:
-        key = dst.resolve()
-        if key in sources:
-            raise ImageError(dst, f"output would overwrite the input {sources[key]}; choose another -o")
-        if key in seen and seen[key].resolve() != src.resolve():
-            raise ImageError(dst, f"two inputs would be written here ({seen[key]} and {src}); render them to separate -o folders")
-        seen[key] = src
-    return list({d.resolve(): (s, d) for s, d in jobs}.values())  # an input named twice is rendered once
+        """One still to one file (colour managed and alpha kept as in `render`)."""
+        report = self.render([src], dst, overwrite=True, log=False)
+        if report.failed:
+            raise ImageError(src, next(iter(report.failed.values())).split(": ", 1)[-1])
+        return Path(dst)

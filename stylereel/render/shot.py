@@ -1,0 +1,342 @@
+"""Rendering a shot: frames in (stills, sequence, movie), a look applied, frames out,
+with nothing lost when a render is stopped or a frame is bad.
+
+- Every output frame is written atomically (temp file + rename); a re-run skips
+  frames whose output exists (`overwrite=True` renders them again). A movie is
+  written to a temp file and renamed when complete.
+- A frame that cannot be read, rendered or written is reported and the others
+  go on; the summary counts it and the CLI exits non-zero.
+- Colour: each frame goes from its colour space to the network's working
+  encoding and back (`stylereel.io.color`); premultiplied frames (EXR) are
+  unpremultiplied first and premultiplied again after, so alpha comes out
+  exactly as it went in and pixels with zero alpha stay zero.
+- Reading (decode, colour) and writing (colour, encode) run in their own
+  threads beside the network, so a shot renders at close to the network's own
+  frame rate (bench/RESULTS.md, section "shots").
+- A JSON log beside the output records inputs, model, settings, colour spaces
+  and each frame's status; it is rewritten as the render goes, so a killed
+  render leaves one too.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from stylereel.errors import StylereelError
+from stylereel.io.atomic import atomic_write_text
+from stylereel.io.color import SRGB, WorkingEncoding, default_space, resolve_space
+from stylereel.io.frames import IMAGE_EXTENSIONS, ImageError, write_image
+from stylereel.io.media import DEFAULT_FPS, PastTheEnd, Source, open_source
+from stylereel.io.sequence import Sequence, format_frames, is_pattern
+from stylereel.io.video import WRITE_EXTENSIONS, MovieWriter, is_movie
+
+PREMULTIPLIED_FORMATS = (".exr",)  # EXR's convention; PNG, TIFF, DPX and ProRes 4444 carry straight alpha
+
+
+class RenderError(StylereelError):
+    pass
+
+
+@dataclass
+class Destination:
+    """Where frame i of a source goes. `kind`: "file", "folder", "sequence" or "movie"."""
+
+    kind: str
+    path: Path
+    paths: list[Path] = field(default_factory=list)  # per frame, except for a movie
+
+    @property
+    def log_path(self) -> Path:
+        if self.kind == "folder":
+            return self.path / "render.json"
+        name = self.path.name
+        if self.kind == "sequence":
+            name = name.split("#")[0].split("@")[0].split("%")[0].rstrip("._-") or "render"
+        else:
+            name = self.path.stem
+        return self.path.parent / f"{name}.render.json"
+
+
+def plan_destination(src: Source, out: str | Path) -> Destination:
+    """Decide the outputs and refuse, before any work, outputs that would overwrite an input
+    or two frames that would land on one file."""
+    out = Path(out)
+    if is_movie(out):
+        if out.suffix.lower() not in WRITE_EXTENSIONS:
+            raise RenderError(f"{out}: movies are written as {' or '.join(WRITE_EXTENSIONS)}")
+        dst = Destination("movie", out)
+    elif is_pattern(out):
+        if src.kind == "stills" and len(src) > 1:
+            raise RenderError(f"{out}: a sequence output needs a sequence or movie input; stills go to a folder")
+        seq = Sequence(str(out))
+        _check_image_ext(seq.path(0))
+        numbers = src.numbers if src.kind != "stills" else [1]
+        dst = Destination("sequence", out, [seq.path(n) for n in numbers])
+    elif src.kind == "stills":
+        single = len(src) == 1 and out.suffix != "" and not out.is_dir()
+        if single:
+            _check_image_ext(out)
+            dst = Destination("file", out, [out])
+        else:
+            if out.exists() and not out.is_dir():
+                raise ImageError(out, f"is a file, but {len(src)} inputs need an output directory")
+            dst = Destination("folder", out, [out / f.name for f in src.files])
+    else:
+        raise RenderError(f"{out}: a {src.kind} renders to a sequence pattern (e.g. out/shot_look.####.exr) or a movie (.mov, .mp4)")
+    inputs = {Path(f).resolve(): f for f in src.files} | ({Path(src.path).resolve(): src.path} if src.kind == "movie" else {})
+    targets = dst.paths or [dst.path]
+    seen: dict[Path, int] = {}
+    for i, p in enumerate(targets):
+        key = p.resolve()
+        if key in inputs:
+            raise ImageError(p, f"output would overwrite the input {inputs[key]}; choose another -o")
+        if key in seen and src.files and src.files[seen[key]].resolve() != src.files[i].resolve():
+            raise ImageError(p, f"two inputs would be written here ({src.files[seen[key]]} and {src.files[i]}); render them to separate -o folders")
+        seen.setdefault(key, i)
+    return dst
+
+
+def _check_image_ext(p: Path) -> None:
+    if p.suffix.lower() not in IMAGE_EXTENSIONS:
+        raise ImageError(p, f"unsupported extension '{p.suffix}' for an output (images: {', '.join(IMAGE_EXTENSIONS)}; movies: {', '.join(WRITE_EXTENSIONS)})")
+
+
+@dataclass
+class RenderReport:
+    done: list[int] = field(default_factory=list)  # source frame numbers
+    skipped: list[int] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)
+    log: Path | None = None
+    output: Path | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def summary(self) -> str:
+        parts = [f"{len(self.done)} rendered", f"{len(self.skipped)} skipped (already done)"]
+        if self.failed:
+            parts.append(f"{len(self.failed)} failed: {format_frames(list(self.failed))}")
+        return ", ".join(parts)
+
+
+class _Log:
+    """The render log: rewritten atomically every few seconds and at the end."""
+
+    def __init__(self, path: Path | None, header: dict):
+        self.path, self.header = path, header
+        self.frames: dict[str, dict] = {}
+        if path is not None and path.is_file():  # a resumed render keeps what earlier runs recorded
+            try:
+                self.frames = json.loads(path.read_text()).get("frames", {})
+            except (OSError, ValueError):
+                self.frames = {}
+        self._last = 0.0
+
+    def record(self, number: int, status: str, **info) -> None:
+        self.frames[str(number)] = {"status": status, **info}
+        if time.monotonic() - self._last > 5:
+            self.write()
+
+    def write(self, **extra) -> None:
+        self._last = time.monotonic()
+        if self.path is not None:
+            atomic_write_text(self.path, json.dumps({**self.header, **extra, "frames": self.frames}, indent=1) + "\n")
+
+
+def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, frames: str | list[int] | None = None,
+                overwrite: bool = False, colorspace_in: str | None = None, colorspace_out: str | None = None,
+                codec: str | None = None, fps: Fraction | None = None, progress: bool = False, log: bool = True) -> RenderReport:
+    """Render `src` (stills, a folder, a sequence pattern or a movie) in the look of `stylizer` to `out`."""
+    source = src if isinstance(src, Source) else open_source(src, frames)
+    dst = plan_destination(source, out)
+    # Colour spaces: as given, else by format (EXR: scene_linear; integer formats and movies: sRGB).
+    space_in = resolve_space(colorspace_in) if colorspace_in else None
+    space_out = resolve_space(colorspace_out) if colorspace_out else None
+    encodings: dict[str, WorkingEncoding] = {}
+
+    def encoding(frame) -> WorkingEncoding:
+        space = space_in or default_space(frame.is_float)
+        if space not in encodings:
+            encodings[space] = WorkingEncoding(space)
+        return encodings[space]
+
+    def out_space(i: int) -> str:
+        return space_out or default_space(movie is None and dst.paths[i].suffix.lower() == ".exr")
+    report = RenderReport(output=dst.path, log=dst.log_path if log else None)
+    movie = None
+    started = time.time()
+    log = _Log(report.log, {
+        "stylereel_render": 1,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "model": str(stylizer.model_dir), "model_steps": stylizer.info.get("steps"),
+        "input": {"kind": source.kind, "path": str(source.path), "frames": format_frames(source.numbers),
+                  "fps": str(source.fps) if source.fps else None, "timecode": source.timecode},
+        "output": {"kind": dst.kind, "path": str(dst.path), "codec": codec},
+        "colorspace_in": space_in or default_space(source.float_frames),
+        "colorspace_out": space_out or default_space(dst.kind != "movie" and dst.paths[0].suffix.lower() == ".exr"),
+        "working_encoding": SRGB, "alpha": "premultiplied (EXR), else straight",
+        "device": str(stylizer.device), "overwrite": overwrite,
+    })
+
+    # Which frames need work.
+    todo = []
+    for i, n in enumerate(source.numbers):
+        if dst.kind != "movie" and not overwrite and dst.paths[i].exists():
+            report.skipped.append(n)
+            log.frames.setdefault(str(n), {"status": "done"})
+        else:
+            todo.append(i)
+    if dst.kind == "movie" and dst.path.exists() and not overwrite:
+        report.skipped, todo = list(source.numbers), []
+    if not todo:
+        log.write(finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"), summary=report.summary())
+        return report
+
+    if dst.kind == "movie":
+        w, h = source.size or _first_size(source)
+        rate = fps or source.fps or DEFAULT_FPS
+        tc = source.timecode
+        if tc and source.kind == "movie" and source.numbers[0] > 1:
+            from stylereel.io.video import timecode_at
+
+            tc = timecode_at(tc, source.numbers[0] - 1, rate)
+        movie = MovieWriter(dst.path, w, h, rate, codec=codec, timecode=tc,
+                            audio_from=source.path if source.kind == "movie" and source.has_audio and len(source) == source.numbers[-1] - source.numbers[0] + 1 else None,
+                            alpha=source.has_alpha)
+        log.header["output"]["codec"] = movie.codec
+
+    loaded: queue.Queue = queue.Queue(maxsize=3)
+    rendered: queue.Queue = queue.Queue(maxsize=3)
+    stop = threading.Event()
+
+    def reader() -> None:
+        try:
+            for i, frame, problem in source.frames(set(todo)):
+                if stop.is_set():
+                    return
+                if frame is None:
+                    loaded.put((i, None, None, None, problem))
+                    continue
+                try:
+                    rgb, alpha = frame.rgb, frame.alpha
+                    if alpha is not None and _premultiplied(frame):
+                        a = np.asarray(alpha, np.float32)[..., None]
+                        rgb = np.where(a > 0, rgb / np.where(a > 0, a, 1), 0).astype(np.float32)
+                    net_in, residual = encoding(frame).encode(rgb)
+                    loaded.put((i, frame, net_in, residual, None))
+                except Exception as exc:  # noqa: BLE001 - one bad frame must not stop the shot
+                    loaded.put((i, None, None, None, f"{frame.path}: {exc}"))
+        finally:
+            loaded.put(None)
+
+    last_good: list = [None]
+
+    def writer() -> None:
+        while (item := rendered.get()) is not None:
+            i, frame, out_rgb, residual, problem, t0 = item
+            n = source.numbers[i]
+            try:
+                if problem is None:
+                    rgb = encoding(frame).decode(out_rgb, residual, out_space(i))
+                    if frame.alpha is not None and _premultiplied(frame):
+                        rgb = rgb * np.asarray(frame.alpha, np.float32)[..., None]
+                    if movie is not None:
+                        movie.write(rgb, _float_alpha(frame.alpha))
+                        last_good[0] = (rgb, _float_alpha(frame.alpha))
+                    else:
+                        write_image(dst.paths[i], rgb, alpha=frame.alpha, like=frame)
+                    report.done.append(n)
+                    log.record(n, "done", seconds=round(time.time() - t0, 3))
+                    continue
+            except Exception as exc:  # noqa: BLE001 - reported, and the shot goes on
+                problem = str(exc) if isinstance(exc, StylereelError) else f"{dst.paths[i] if dst.paths else dst.path}: {exc}"
+            report.failed[n] = problem
+            if movie is not None and not isinstance(problem, PastTheEnd):  # keep the movie's timing: the previous picture stands in
+                try:
+                    movie.write(*(last_good[0] or (np.zeros((movie.size[1], movie.size[0], 3), np.float32), None)))
+                except Exception:  # noqa: BLE001
+                    pass
+            log.record(n, "failed", error=problem)
+
+    threads = [threading.Thread(target=reader, daemon=True), threading.Thread(target=writer, daemon=True)]
+    for t in threads:
+        t.start()
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        # On a terminal only (disable=None): in a farm log every redraw would be another line.
+        bar = tqdm(total=len(todo), unit="frame", desc=Path(str(dst.path)).name, dynamic_ncols=True, disable=None)
+    try:
+        while (item := loaded.get()) is not None:
+            i, frame, net_in, residual, problem = item
+            t0 = time.time()
+            out_rgb = None
+            if problem is None:
+                try:
+                    out_rgb = stylizer(net_in)
+                except Exception as exc:  # noqa: BLE001
+                    problem = f"{frame.path}: rendering failed ({exc})"
+            rendered.put((i, frame, out_rgb, residual, problem, t0))
+            if bar is not None:
+                bar.update(1)
+    except BaseException:
+        stop.set()
+        _drain(loaded)
+        rendered.put(None)
+        threads[1].join()
+        if movie is not None:
+            movie.abort()
+        log.write(interrupted=True)
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    rendered.put(None)
+    for t in threads:
+        t.join()
+    if movie is not None:
+        if report.done:
+            movie.close()
+        else:
+            movie.abort()
+    report.seconds = time.time() - started
+    log.write(finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"), seconds=round(report.seconds, 2), summary=report.summary())
+    return report
+
+
+def _premultiplied(frame) -> bool:
+    return Path(frame.path).suffix.lower() in PREMULTIPLIED_FORMATS
+
+
+def _drain(q: queue.Queue) -> None:
+    try:
+        while True:
+            q.get_nowait()
+    except queue.Empty:
+        pass
+
+
+def _float_alpha(alpha):
+    if alpha is None:
+        return None
+    a = np.asarray(alpha)
+    return a.astype(np.float32) / np.float32(np.iinfo(a.dtype).max) if a.dtype.kind == "u" else a.astype(np.float32)
+
+
+def _first_size(source: Source) -> tuple[int, int]:
+    for _, frame, _ in source.frames({0}):
+        if frame is not None:
+            return frame.rgb.shape[1], frame.rgb.shape[0]
+    raise RenderError(f"{source.path}: cannot read the first frame to size the movie")
+
