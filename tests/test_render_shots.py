@@ -90,7 +90,8 @@ def test_a_bad_frame_is_reported_and_the_rest_render(exr_shot):
     out = exr_shot / "out" / "look.####.exr"
     r = cli("stylize", LOOK, exr_shot / "plate.####.exr", "-o", out)
     assert r.returncode == 3, r.stderr
-    assert "plate.1003.exr" in r.stderr and "4 rendered, 0 skipped (already done), 1 failed: 1003" in r.stdout
+    assert len(r.stderr.strip().splitlines()) == 1 and "plate.1003.exr: not a readable EXR" in r.stderr
+    assert "4 rendered, 0 skipped (already done), 1 failed: 1003" in r.stdout
     assert sorted(p.name for p in (exr_shot / "out").glob("look.*.exr")) == [f"look.{n}.exr" for n in (1001, 1002, 1004, 1005)]
     log = json.loads((exr_shot / "out" / "look.render.json").read_text())
     assert log["frames"]["1003"]["status"] == "failed" and "plate.1003.exr" in log["frames"]["1003"]["error"]

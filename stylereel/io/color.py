@@ -83,10 +83,11 @@ class WorkingEncoding:
         """-> (network input in [0, 1], residual to hand to `decode`; None for sRGB frames)."""
         if self.identity:
             return np.clip(rgb, 0.0, 1.0, dtype=np.float32), None
-        linear = convert(rgb, self.space, LINEAR)
-        inside = np.clip(linear, 0.0, 1.0)
-        residual = linear - inside
-        return np.clip(convert(inside, LINEAR, SRGB), 0.0, 1.0), residual
+        residual = convert(rgb, self.space, LINEAR)
+        inside = np.clip(residual, 0.0, 1.0)
+        residual -= inside
+        _processor(LINEAR, SRGB).applyRGB(inside)
+        return np.clip(inside, 0.0, 1.0, out=inside), residual
 
     def decode(self, rgb: np.ndarray, residual: np.ndarray | None, space: str | None = None) -> np.ndarray:
         """Network output (sRGB, [0, 1]) + the input's residual -> colour space `space` (default: the input's)."""
@@ -96,7 +97,9 @@ class WorkingEncoding:
         linear = convert(rgb, SRGB, LINEAR)
         if residual is not None:
             linear += residual
-        return convert(linear, LINEAR, space)
+        if space != LINEAR:
+            _processor(LINEAR, space).applyRGB(linear)
+        return linear
 
 
 def to_display(rgb: np.ndarray, space: str) -> np.ndarray:

@@ -10,12 +10,21 @@ timecode, owner...).
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+import tempfile
+import threading
 from typing import Any
 
 import numpy as np
 
 try:
     import OpenEXR
+
+    # Let the library (de)compress a frame's chunks on as many threads as there are cores: a render
+    # reads and writes in threads beside the network, so what is idle there goes to the codec.
+    OpenEXR.set_global_thread_count(os.cpu_count() or 1)
 except ImportError:  # pragma: no cover - a dependency; kept so the error names the fix
     OpenEXR = None
 
@@ -27,6 +36,31 @@ HALF, FLOAT = "half", "float"
 def _require() -> None:
     if OpenEXR is None:
         raise RuntimeError("EXR support needs the OpenEXR package: pip install OpenEXR")
+
+
+_QUIET = threading.Lock()
+
+
+@contextlib.contextmanager
+def _library_output_captured():
+    """The OpenEXR library writes its own complaints about a damaged file to the process's
+    stdout and stderr; capture them (to name the problem in our one-line error) instead."""
+    with _QUIET, tempfile.TemporaryFile(mode="w+b") as sink:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        saved = [os.dup(1), os.dup(2)]
+        os.dup2(sink.fileno(), 1)
+        os.dup2(sink.fileno(), 2)
+        captured: list[str] = []
+        try:
+            yield captured
+        finally:
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+            sink.seek(0)
+            captured += [line for line in sink.read().decode(errors="replace").splitlines() if line.strip()]
 
 
 def _rgb_names(names: list[str]) -> tuple[list[str], str | None, str]:
@@ -44,6 +78,17 @@ def _rgb_names(names: list[str]) -> tuple[list[str], str | None, str]:
 def read_exr(path: str) -> dict[str, Any]:
     """{"rgb": float32 [H, W, 3], "alpha": float [H, W] or None, "sample": "half"|"float", "exr": passthrough}."""
     _require()
+    try:
+        with _library_output_captured() as said:
+            got = _read(path)
+    except (RuntimeError, ValueError, OSError) as exc:
+        named = [line for line in said if "EXR_ERR" in line] or said
+        detail = named[-1].split(": ", 1)[-1] if named else str(exc)
+        raise ValueError(detail) from None
+    return got
+
+
+def _read(path: str) -> dict[str, Any]:
     with OpenEXR.File(path, separate_channels=True) as f:
         parts = f.parts
         if not parts:

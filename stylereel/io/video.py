@@ -24,7 +24,8 @@ MOVIE_EXTENSIONS = (".mp4", ".mov", ".avi", ".mkv", ".m4v", ".mxf")
 WRITE_EXTENSIONS = (".mp4", ".mov")
 # codec name -> (FFmpeg encoder, pixel format, encoder options, containers, has alpha)
 CODECS = {
-    "h264": ("libx264", "yuv420p", {"crf": "16", "preset": "medium"}, (".mp4", ".mov"), False),
+    # preset fast: 0.7x the encoding time of medium at 1080p for 3% more bytes at the same CRF (bench/RESULTS.md, shots)
+    "h264": ("libx264", "yuv420p", {"crf": "16", "preset": "fast"}, (".mp4", ".mov"), False),
     "prores_hq": ("prores_ks", "yuv422p10le", {"profile": "3", "vendor": "apl0"}, (".mov",), False),
     "prores_4444": ("prores_ks", "yuva444p10le", {"profile": "4", "vendor": "apl0"}, (".mov",), True),
 }
@@ -88,7 +89,10 @@ def read_movie(path: str | os.PathLike, frames: set[int] | None = None, errors: 
 
     info = probe_movie(path)
     last = max(frames) if frames else None
-    fmt = "rgba64le" if info.has_alpha else "rgb48le"
+    with av.open(str(path)) as c:
+        pix = c.streams.video[0].codec_context.pix_fmt or ""
+    deep = info.has_alpha or any(tag in pix for tag in ("10", "12", "16", "p9", "f32"))
+    fmt, scale = ("rgba64le" if info.has_alpha else "rgb48le", 65535) if deep else ("rgb24", 255)
     with av.open(str(path)) as c:
         vs = c.streams.video[0]
         vs.thread_type = "AUTO"
@@ -107,7 +111,7 @@ def read_movie(path: str | os.PathLike, frames: set[int] | None = None, errors: 
                     if last is not None and n >= last:
                         return
                     continue
-                a = frame.to_ndarray(format=fmt).astype(np.float32) / np.float32(65535)
+                a = frame.to_ndarray(format=fmt).astype(np.float32) * np.float32(1 / scale)
                 yield n, np.ascontiguousarray(a[..., :3]), (np.ascontiguousarray(a[..., 3]) if info.has_alpha else None)
                 if last is not None and n >= last:
                     return
@@ -182,8 +186,13 @@ class MovieWriter:
         if (w, h) != self.size:
             raise MovieError(f"{self.path}: frame {self.frames + 1} is {w}x{h}, the movie is {self.size[0]}x{self.size[1]}")
         planes = [rgb] + ([alpha[..., None] if alpha is not None else np.ones((h, w, 1), np.float32)] if self.alpha else [])
-        a = np.rint(np.clip(np.concatenate(planes, axis=-1), 0, 1) * 65535).astype(np.uint16)
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(a), format="rgba64le" if self.alpha else "rgb48le")
+        if self.pix_fmt == "yuv420p":  # an 8-bit codec: 8-bit RGB in is exact and half the conversion work
+            a = np.rint(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
+            fmt = "rgb24"
+        else:
+            a = np.rint(np.clip(np.concatenate(planes, axis=-1), 0, 1) * 65535).astype(np.uint16)
+            fmt = "rgba64le" if self.alpha else "rgb48le"
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(a), format=fmt)
         frame.pts = self.frames
         for packet in self._video.encode(frame):
             self._out.mux(packet)
