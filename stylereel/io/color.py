@@ -10,7 +10,12 @@ takes frames in any colour space of the config (or a role such as
   sRGB-encoded for the network, and what lies outside it (highlights above 1.0,
   negative out-of-gamut values) is kept aside as a residual and added back after
   the network, so highlights survive and an identity look returns the frame
-  exactly (to float precision). `bench/colour.py` measured this against ACEScct as
+  exactly (to float precision).
+- where OCIO's transform to linear Rec.709 is a 3x3 matrix (every linear space:
+  ACEScg, ACES2065-1, linear P3 or Rec.2020), the matrix is read from OCIO once
+  and applied, with kornia's sRGB curve, as multi-threaded torch ops: a third of
+  the CPU time of OCIO's single-threaded CPU processor per 1080p frame
+  (bench/RESULTS.md, section "shots"). `bench/colour.py` measured this against ACEScct as
   the network's input (bench/RESULTS.md, section "colour").
 
 The ACES display/view transform is not invertible and is used only for previews
@@ -21,7 +26,9 @@ from __future__ import annotations
 
 import functools
 
+import kornia
 import numpy as np
+import torch
 
 from stylereel.errors import StylereelError, did_you_mean
 
@@ -72,6 +79,22 @@ def convert(rgb: np.ndarray, src: str, dst: str) -> np.ndarray:
     return out
 
 
+@functools.cache
+def linear_matrix(src: str, dst: str) -> np.ndarray | None:
+    """OCIO's transform from `src` to `dst` as a 3x3 matrix (rows: output channels), or None
+    where it is not linear (a log or gamma encoding on either side)."""
+    basis = np.eye(3, dtype=np.float32)[None]  # [1, 3, 3]: the unit vectors as three pixels
+    m = convert(basis, src, dst)[0].T  # column j: the image of unit vector j
+    probe = np.random.default_rng(0).uniform(-0.5, 8.0, (1, 64, 3)).astype(np.float32)
+    if not np.allclose(convert(probe, src, dst), probe @ m.T, rtol=1e-4, atol=1e-5):
+        return None
+    return m
+
+
+def _apply(m: np.ndarray, rgb: torch.Tensor) -> torch.Tensor:
+    return rgb @ torch.from_numpy(np.ascontiguousarray(m.T))
+
+
 class WorkingEncoding:
     """Frames in `space` <-> the network's sRGB working encoding (see the module doc)."""
 
@@ -83,23 +106,35 @@ class WorkingEncoding:
         """-> (network input in [0, 1], residual to hand to `decode`; None for sRGB frames)."""
         if self.identity:
             return np.clip(rgb, 0.0, 1.0, dtype=np.float32), None
-        residual = convert(rgb, self.space, LINEAR)
-        inside = np.clip(residual, 0.0, 1.0)
-        residual -= inside
-        _processor(LINEAR, SRGB).applyRGB(inside)
-        return np.clip(inside, 0.0, 1.0, out=inside), residual
+        m = linear_matrix(self.space, LINEAR)
+        if m is None:
+            residual = convert(rgb, self.space, LINEAR)
+            inside = np.clip(residual, 0.0, 1.0)
+            residual -= inside
+            _processor(LINEAR, SRGB).applyRGB(inside)
+            return np.clip(inside, 0.0, 1.0, out=inside), residual
+        linear = _apply(m, torch.from_numpy(np.ascontiguousarray(rgb, dtype=np.float32)))
+        inside = linear.clamp(0.0, 1.0)
+        residual = linear.sub_(inside)
+        coded = kornia.color.linear_rgb_to_rgb(inside.permute(2, 0, 1)).permute(1, 2, 0).clamp_(0.0, 1.0)
+        return coded.contiguous().numpy(), residual.numpy()
 
     def decode(self, rgb: np.ndarray, residual: np.ndarray | None, space: str | None = None) -> np.ndarray:
         """Network output (sRGB, [0, 1]) + the input's residual -> colour space `space` (default: the input's)."""
         space = self.space if space is None else resolve_space(space)
         if space == SRGB and residual is None:
             return np.asarray(rgb, dtype=np.float32)
-        linear = convert(rgb, SRGB, LINEAR)
+        m = linear_matrix(LINEAR, space)
+        x = torch.from_numpy(np.ascontiguousarray(rgb, dtype=np.float32))
+        linear = kornia.color.rgb_to_linear_rgb(x.permute(2, 0, 1)).permute(1, 2, 0)
         if residual is not None:
-            linear += residual
+            linear = linear + torch.from_numpy(residual)
+        if m is not None:
+            return _apply(m, linear).contiguous().numpy()
+        out = np.ascontiguousarray(linear.numpy())
         if space != LINEAR:
-            _processor(LINEAR, space).applyRGB(linear)
-        return linear
+            _processor(LINEAR, space).applyRGB(out)
+        return out
 
 
 def to_display(rgb: np.ndarray, space: str) -> np.ndarray:
