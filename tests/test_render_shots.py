@@ -82,6 +82,12 @@ def test_exr_sequence_renders_resumes_and_keeps_everything_but_the_look(exr_shot
     r = cli("stylize", LOOK, exr_shot / "plate.####.exr", "-o", out, "--overwrite")
     assert "5 rendered, 0 skipped" in r.stdout
     assert not [p for p in (exr_shot / "out").iterdir() if p.name.startswith(".")]  # no temp files left
+    r = cli("stylize", LOOK, exr_shot / "plate.####.exr:1001", "--depth", "float", "-o", exr_shot / "f" / "x.####.exr")
+    assert r.returncode == 0 and read_exr_channels(exr_shot / "f" / "x.1001.exr")[1]["R"].dtype == np.float32
+    r = cli("stylize", LOOK, exr_shot / "plate.####.exr:1001", "--depth", "16", "-o", exr_shot / "f" / "x.####.dpx")
+    assert r.returncode == 0 and read_image(exr_shot / "f" / "x.1001.dpx").sample == "uint16"
+    one_line_error(cli("stylize", LOOK, exr_shot / "plate.####.exr:1001", "--depth", "10", "-o", exr_shot / "f" / "y.####.dpx"),
+                   "DPX holds alpha at 8 or 16 bits only")
 
 
 def test_a_bad_frame_is_reported_and_the_rest_render(exr_shot):
@@ -111,6 +117,8 @@ def test_problems_with_the_whole_shot_are_refused_before_any_work(exr_shot, tmp_
     one_line_error(r, "did you mean 'ACEScg'")
     r = cli("stylize", LOOK, exr_shot / "plate.####.exr:1001-1002", "-o", exr_shot / "plate.####.exr")
     one_line_error(r, "would overwrite the input")
+    r = cli("stylize", LOOK, exr_shot / "plate.####.exr:1001-1002", "--depth", "10", "-o", out)
+    one_line_error(r, ".exr cannot store uint10 samples")
     assert not (exr_shot / "out").exists()
 
 

@@ -33,11 +33,12 @@ import numpy as np
 from stylereel.errors import StylereelError
 from stylereel.io.atomic import atomic_write_text
 from stylereel.io.color import SRGB, WorkingEncoding, default_space, resolve_space
-from stylereel.io.frames import IMAGE_EXTENSIONS, ImageError, write_image
+from stylereel.io.frames import IMAGE_EXTENSIONS, ImageError, output_sample, write_image
 from stylereel.io.media import DEFAULT_FPS, PastTheEnd, Source, open_source
 from stylereel.io.sequence import Sequence, format_frames, is_pattern
 from stylereel.io.video import WRITE_EXTENSIONS, MovieWriter, is_movie
 
+DEPTHS = {"8": "uint8", "10": "uint10", "12": "uint12", "16": "uint16", "half": "half", "float": "float"}
 PREMULTIPLIED_FORMATS = (".exr",)  # EXR's convention; PNG, TIFF, DPX and ProRes 4444 carry straight alpha
 
 
@@ -155,10 +156,22 @@ class _Log:
 
 def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, frames: str | list[int] | None = None,
                 overwrite: bool = False, colorspace_in: str | None = None, colorspace_out: str | None = None,
-                codec: str | None = None, fps: Fraction | None = None, progress: bool = False, log: bool = True) -> RenderReport:
-    """Render `src` (stills, a folder, a sequence pattern or a movie) in the look of `stylizer` to `out`."""
+                codec: str | None = None, fps: Fraction | None = None, depth: str | None = None, progress: bool = False,
+                log: bool = True) -> RenderReport:
+    """Render `src` (stills, a folder, a sequence pattern or a movie) in the look of `stylizer` to `out`.
+    `depth`: the output frames' precision (8, 10, 12, 16, half, float) instead of the input's."""
     source = src if isinstance(src, Source) else open_source(src, frames)
     dst = plan_destination(source, out)
+    sample = None
+    if depth is not None:
+        if dst.kind == "movie":
+            raise RenderError(f"{out}: a movie's precision is its codec's (--codec), not --depth")
+        sample = DEPTHS.get(str(depth))
+        if sample is None:
+            raise RenderError(f"--depth: expected one of {', '.join(DEPTHS)}, got {depth!r}")
+        output_sample(dst.paths[0], sample)  # refused now if the format cannot hold it
+        if dst.paths[0].suffix.lower() == ".dpx" and source.has_alpha and sample in ("uint10", "uint12"):
+            raise RenderError(f"{out}: DPX holds alpha at 8 or 16 bits only (the input has alpha); use --depth 16 or EXR")
     # Colour spaces: as given, else by format (EXR: scene_linear; integer formats and movies: sRGB).
     space_in = resolve_space(colorspace_in) if colorspace_in else None
     space_out = resolve_space(colorspace_out) if colorspace_out else None
@@ -254,7 +267,7 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
                         movie.write(rgb, _float_alpha(frame.alpha))
                         last_good[0] = (rgb, _float_alpha(frame.alpha))
                     else:
-                        write_image(dst.paths[i], rgb, alpha=frame.alpha, like=frame)
+                        write_image(dst.paths[i], rgb, alpha=frame.alpha, sample=sample, like=frame)
                     report.done.append(n)
                     log.record(n, "done", seconds=round(time.time() - t0, 3))
                     continue
