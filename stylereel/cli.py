@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import typer
 
@@ -122,6 +122,8 @@ def stylize(
     colorspace_out: Optional[str] = typer.Option(None, "--colorspace-out", help="OCIO colour space or role of the output (default: by output format, as for input)"),
     codec: Optional[str] = typer.Option(None, help="movie codec: h264, prores_hq, prores_4444 (default: by extension; 4444 when the input has alpha)"),
     fps: Optional[str] = typer.Option(None, help="frame rate of a movie made from frames (default: the input's, else 24); e.g. 24000/1001"),
+    temporal: bool = typer.Option(False, "--temporal", help="blend each frame with the previous one carried along the plate's motion (no boiling where the scene holds still)"),
+    temporal_strength: Optional[float] = typer.Option(None, help="how much of the carried previous frame a trusted pixel takes, 0..0.95 (default: the tuned value; implies --temporal)"),
     depth: Optional[str] = typer.Option(None, help="output precision: 8, 10, 12, 16 (integer formats), half or float (EXR); default: the input's where the format holds it"),
     device: str = typer.Option("auto", help="auto | cpu | cuda"),
 ) -> None:
@@ -140,12 +142,17 @@ def stylize(
             _fail(f"--fps: expected a positive rate such as 24, 25 or 24000/1001, got {fps!r}")
     from stylereel.io.media import open_source
     from stylereel.render.shot import plan_destination
+    from stylereel.render.temporal import STRENGTH
+
+    strength = temporal_strength if temporal_strength is not None else (STRENGTH if temporal else None)
+    if strength is not None and not 0 <= strength <= 0.95:
+        _fail(f"--temporal-strength: must be between 0 and 0.95, got {temporal_strength}")
 
     source = open_source(list(inputs), frames)  # checked whole before the model loads
     plan_destination(source, output)
     stylizer = Stylizer(model, device=device)
     report = stylizer.render(source, output, overwrite=overwrite, colorspace_in=colorspace_in, colorspace_out=colorspace_out,
-                             codec=codec, fps=rate, depth=depth, progress=True)
+                             codec=codec, fps=rate, depth=depth, progress=True, temporal=strength)
     problems = list(report.failed.values())
     for problem in problems[:SHOWN_FAILURES]:
         typer.echo(f"stylereel: error: {problem}", err=True)
@@ -158,7 +165,8 @@ def stylize(
 
 @app.command("eval")
 def eval_(
-    model: Path = typer.Argument(..., help="run directory or model directory"),
+    model: Optional[Path] = typer.Argument(None, help="run directory or model directory (not with --temporal)"),
+    temporal: Optional[Tuple[str, str]] = typer.Option(None, help="INPUT_SHOT OUTPUT_SHOT: warping error of a render against its input (sequences or movies, ranges allowed)"),
     pairs: Optional[str] = typer.Option(None, help="held-out DIR with input/ and target/, or PLATE=TRUTH sequences/movies (paired look): PSNR, SSIM"),
     content: List[str] = typer.Option([], help="held-out content images, sequences or movies (unpaired look): style and content distance"),
     style: List[Path] = typer.Option([], help="style images to measure against (default: the look's own)"),
@@ -167,10 +175,25 @@ def eval_(
     sheet: Optional[Path] = typer.Option(None, help="contact sheet PNG (default: beside --json)"),
     device: str = typer.Option("auto"),
 ) -> None:
-    """Score a model on held-out data and write a contact sheet."""
+    """Score a model on held-out data and write a contact sheet; or a rendered shot's temporal stability."""
     from stylereel.evaluate import run_eval
     from stylereel.io.atomic import atomic_write_text
 
+    if temporal:
+        from stylereel.evaluate import evaluate_temporal
+
+        if model is not None or pairs or content:
+            _fail("--temporal scores a rendered shot against its input: give INPUT_SHOT OUTPUT_SHOT only")
+        plot = sheet if sheet is not None else (json_out.with_suffix(".png") if json_out else None)
+        report = evaluate_temporal(temporal[0], temporal[1], plot)
+        if json_out:
+            atomic_write_text(json_out, json.dumps(report, indent=2) + "\n")
+        typer.echo(f"warping_error={report['warping_error']:.6f} over {report['frames']} frames")
+        if plot:
+            typer.echo(f"plot: {plot}")
+        return
+    if model is None:
+        _fail("eval needs a MODEL (or --temporal INPUT_SHOT OUTPUT_SHOT)")
     _check_device(device)
     if size < 16:
         _fail(f"--size: must be at least 16, got {size}")

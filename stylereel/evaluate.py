@@ -61,6 +61,38 @@ def evaluate_unpaired(stylizer: Stylizer, content: Sequence[str | Path], style: 
     return {"mode": "unpaired", "count": len(rows), **_mean(rows, ["style_distance", "content_distance"]), "images": rows}, sheet
 
 
+def evaluate_temporal(inputs: str, outputs: str, plot_path: str | Path | None = None) -> dict:
+    """Warping error (Lai et al. 2018) of a rendered shot against the shot it was rendered from,
+    per consecutive pair and overall; `plot_path`: a PNG of the per-frame curve."""
+    from stylereel.io.color import WorkingEncoding, default_space
+    from stylereel.io.media import open_source
+    from stylereel.metrics.temporal import plot_errors, warping_errors
+
+    src, out = open_source(inputs), open_source(outputs)
+    if len(src) != len(out):
+        raise StylereelError(f"{outputs}: {len(out)} frames, but {inputs} has {len(src)}; give frame ranges that match")
+    if len(src) < 2:
+        raise StylereelError(f"{inputs}: the warping error needs at least two frames")
+
+    def shown(frames):
+        for _, frame, problem in frames:
+            if frame is None:
+                raise StylereelError(problem)
+            yield WorkingEncoding(default_space(frame.is_float)).encode(frame.rgb)[0] if frame.is_float else frame.rgb
+
+    errors, prev = [], None
+    for pair in zip(shown(src.frames()), shown(out.frames())):
+        if prev is not None:
+            errors += warping_errors([prev[0], pair[0]], [prev[1], pair[1]])
+        prev = pair
+    report = {"mode": "temporal", "input": str(inputs), "output": str(outputs), "frames": len(src),
+              "warping_error": float(np.mean(errors)), "per_frame": dict(zip(map(str, src.numbers[1:]), errors))}
+    if plot_path:
+        plot_errors(plot_path, {Path(str(outputs)).name: errors})
+        report["plot"] = str(plot_path)
+    return report
+
+
 def run_eval(model, pairs=None, content=None, style=None, size: int = 512, sheet_path: str | Path | None = None, device: str = "auto") -> dict:
     if not pairs and not content:
         raise StylereelError("eval needs --pairs DIR (paired look) or --content IMAGES (unpaired look)")

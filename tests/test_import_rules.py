@@ -7,7 +7,7 @@ PKG = Path(__file__).resolve().parent.parent / "stylereel"
 
 # module (or package folder) -> the stylereel modules it may import. Leaf helpers
 # (errors, registry, device) may be imported from anywhere.
-ANYWHERE = {"errors", "registry", "device"}
+ANYWHERE = {"errors", "registry", "device", "flow"}
 RULES = {
     **{leaf: set() for leaf in ANYWHERE},
     "config": set(),
@@ -16,6 +16,7 @@ RULES = {
     "losses": {"losses", "nets.features"},
     "metrics": set(),
     "metrics.image": set(),
+    "metrics.temporal": {"io"},
     "metrics.style": {"losses", "nets.features"},
     "metrics.gatys": {"losses", "nets.features"},
     "data": {"data", "io", "config"},

@@ -56,6 +56,17 @@ def test_light_term_forbids_inverting_the_plate():
     assert float(toned) < 1e-5 and float(inverted) > 1.99
 
 
+def test_stability_term_tells_a_moving_look_from_one_pinned_to_the_frame():
+    torch.manual_seed(0)
+    yy, xx = torch.meshgrid(torch.linspace(0, 6, 48), torch.linspace(0, 6, 48), indexing="ij")
+    plate = (0.5 + 0.4 * torch.sin(xx + yy)).expand(2, 3, 48, 48).contiguous()  # smooth, so moves resample cleanly
+    term = TERMS.get("stability")(shift=3.0, rotate=1.0, zoom=0.03, noise=0.0, margin=8)
+    pointwise = term(_step({"plate": plate}, None, generate=lambda x: 0.3 * x + 0.2))  # follows the picture
+    stripes = (torch.arange(48) % 4 < 2).float().view(1, 1, 1, 48) * 0.3
+    pinned = term(_step({"plate": plate}, None, generate=lambda x: 0.3 * x + stripes))  # texture fixed to the frame
+    assert float(pointwise) < 0.01 and float(pinned) > 5 * float(pointwise) + 0.02
+
+
 def test_swd_measures_the_distribution_not_the_average():
     """Two looks with the same mean colour, one flat and one half yellow, half blue: a
     flat output is as close as can be to the first and far from the second."""

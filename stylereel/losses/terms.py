@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import copy
 import inspect
+import math
 from typing import Any, Callable, Mapping
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from stylereel.errors import StylereelError, did_you_mean
@@ -59,6 +61,10 @@ class Step:
     @property
     def fake(self) -> torch.Tensor:
         return self.output("plate")
+
+    def generate(self, x: torch.Tensor) -> torch.Tensor:
+        """The generator on any image (with gradients, not cached): for terms that ask how it answers a variation."""
+        return self._generate(x)
 
     def _image(self, key: str) -> torch.Tensor:
         return self.fake if key == "fake" else self.batch[key]
@@ -251,6 +257,37 @@ class Light(Term):
 
     def forward(self, s: Step) -> torch.Tensor:
         return 1 - luminance_correlation(s.fake, s.batch[self.of], self.scale).mean()
+
+
+@TERMS.register("stability")
+class Stability(Term):
+    """The output for a slightly moved, re-grained plate must be the output for the plate,
+    moved the same way (Eilertsen et al. 2019, "Single-frame regularization for temporally
+    stable CNNs"): what a frame-by-frame render meets between two frames of a shot, learnt
+    without flow. A random affine move per crop (up to `shift` px, `rotate` degrees, `zoom`),
+    Gaussian grain of `noise`; L1 inside a `margin` where the move brought in no new picture.
+    Costs one more generator pass per step; inference is unchanged."""
+
+    needs = ("plate",)
+
+    def __init__(self, weight: float = 1.0, shift: float = 3.0, rotate: float = 1.0, zoom: float = 0.03, noise: float = 0.01, margin: int = 8):
+        super().__init__(weight)
+        self.shift, self.rotate, self.zoom, self.noise, self.margin = float(shift), float(rotate), float(zoom), float(noise), int(margin)
+
+    def forward(self, s: Step) -> torch.Tensor:
+        x = s.batch["plate"]
+        n, _, h, w = x.shape
+        u = lambda: (torch.rand(n) * 2 - 1).to(x.device)  # noqa: E731 - uniform in [-1, 1] per crop
+        angle, scale = u() * math.radians(self.rotate), 1 + u() * self.zoom
+        tx, ty = u() * self.shift * 2 / w, u() * self.shift * 2 / h  # grid coordinates span 2 across the crop
+        theta = torch.stack([torch.stack([scale * torch.cos(angle), -scale * torch.sin(angle), tx], -1),
+                             torch.stack([scale * torch.sin(angle), scale * torch.cos(angle), ty], -1)], 1)
+        grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+        moved = F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+        moved = (moved + self.noise * torch.randn_like(moved)).clamp(0, 1)
+        expected = F.grid_sample(s.fake, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+        m = self.margin
+        return (s.generate(moved) - expected)[..., m : h - m, m : w - m].abs().mean()
 
 
 @TERMS.register("l1")

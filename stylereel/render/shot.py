@@ -37,6 +37,7 @@ from stylereel.io.frames import IMAGE_EXTENSIONS, ImageError, output_sample, wri
 from stylereel.io.media import DEFAULT_FPS, PastTheEnd, Source, open_source
 from stylereel.io.sequence import Sequence, format_frames, is_pattern
 from stylereel.io.video import WRITE_EXTENSIONS, MovieWriter, is_movie
+from stylereel.render.temporal import TemporalBlend, motion
 
 DEPTHS = {"8": "uint8", "10": "uint10", "12": "uint12", "16": "uint16", "half": "half", "float": "float"}
 PREMULTIPLIED_FORMATS = (".exr",)  # EXR's convention; PNG, TIFF, DPX and ProRes 4444 carry straight alpha
@@ -156,10 +157,12 @@ class _Log:
 
 def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, frames: str | list[int] | None = None,
                 overwrite: bool = False, colorspace_in: str | None = None, colorspace_out: str | None = None,
-                codec: str | None = None, fps: Fraction | None = None, depth: str | None = None, progress: bool = False,
-                log: bool = True) -> RenderReport:
+                codec: str | None = None, fps: Fraction | None = None, depth: str | None = None,
+                temporal: float | None = None, progress: bool = False, log: bool = True) -> RenderReport:
     """Render `src` (stills, a folder, a sequence pattern or a movie) in the look of `stylizer` to `out`.
-    `depth`: the output frames' precision (8, 10, 12, 16, half, float) instead of the input's."""
+    `depth`: the output frames' precision (8, 10, 12, 16, half, float) instead of the input's.
+    `temporal`: blend each frame with the previous one carried along the plate's motion, with
+    this strength (`stylereel.render.temporal`; STRENGTH is the tuned default)."""
     source = src if isinstance(src, Source) else open_source(src, frames)
     dst = plan_destination(source, out)
     sample = None
@@ -198,8 +201,11 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
         "colorspace_in": space_in or default_space(source.float_frames),
         "colorspace_out": space_out or default_space(dst.kind != "movie" and dst.paths[0].suffix.lower() == ".exr"),
         "working_encoding": SRGB, "alpha": "premultiplied (EXR), else straight",
-        "device": str(stylizer.device), "overwrite": overwrite,
+        "device": str(stylizer.device), "overwrite": overwrite, "temporal": temporal,
     })
+    blend = TemporalBlend(temporal) if temporal is not None else None
+    if blend is not None and source.kind == "stills":
+        raise RenderError("--temporal needs a shot (a sequence or a movie), not separate stills")
 
     # Which frames need work.
     todo = []
@@ -233,12 +239,14 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
     stop = threading.Event()
 
     def reader() -> None:
+        previous = None  # (index, network input) of the frame before, for the motion between them
         try:
             for i, frame, problem in source.frames(set(todo)):
                 if stop.is_set():
                     return
                 if frame is None:
-                    loaded.put((i, None, None, None, problem))
+                    loaded.put((i, None, None, None, problem, None))
+                    previous = None
                     continue
                 try:
                     rgb, alpha = frame.rgb, frame.alpha
@@ -246,9 +254,14 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
                         a = np.asarray(alpha, np.float32)[..., None]
                         rgb = np.where(a > 0, rgb / np.where(a > 0, a, 1), 0).astype(np.float32)
                     net_in, residual = encoding(frame).encode(rgb)
-                    loaded.put((i, frame, net_in, residual, None))
+                    moved = None
+                    if blend is not None and previous is not None and previous[0] == i - 1 and previous[1].shape == net_in.shape:
+                        moved = motion(previous[1], net_in)
+                    previous = (i, net_in)
+                    loaded.put((i, frame, net_in, residual, None, moved))
                 except Exception as exc:  # noqa: BLE001 - one bad frame must not stop the shot
-                    loaded.put((i, None, None, None, f"{frame.path}: {exc}"))
+                    loaded.put((i, None, None, None, f"{frame.path}: {exc}", None))
+                    previous = None
         finally:
             loaded.put(None)
 
@@ -256,10 +269,12 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
 
     def writer() -> None:
         while (item := rendered.get()) is not None:
-            i, frame, out_rgb, residual, problem, t0 = item
+            i, frame, out_rgb, residual, problem, moved, t0 = item
             n = source.numbers[i]
             try:
                 if problem is None:
+                    if blend is not None:
+                        out_rgb = blend(out_rgb, moved)
                     rgb = encoding(frame).decode(out_rgb, residual, out_space(i))
                     if frame.alpha is not None and _premultiplied(frame):
                         rgb = rgb * np.asarray(frame.alpha, np.float32)[..., None]
@@ -274,6 +289,8 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
             except Exception as exc:  # noqa: BLE001 - reported, and the shot goes on
                 problem = str(exc) if isinstance(exc, StylereelError) else f"{dst.paths[i] if dst.paths else dst.path}: {exc}"
             report.failed[n] = problem
+            if blend is not None:
+                blend.reset()
             if movie is not None and not isinstance(problem, PastTheEnd):  # keep the movie's timing: the previous picture stands in
                 try:
                     movie.write(*(last_good[0] or (np.zeros((movie.size[1], movie.size[0], 3), np.float32), None)))
@@ -292,7 +309,7 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
         bar = tqdm(total=len(todo), unit="frame", desc=Path(str(dst.path)).name, dynamic_ncols=True, disable=None)
     try:
         while (item := loaded.get()) is not None:
-            i, frame, net_in, residual, problem = item
+            i, frame, net_in, residual, problem, moved = item
             t0 = time.time()
             out_rgb = None
             if problem is None:
@@ -300,7 +317,7 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
                     out_rgb = stylizer(net_in)
                 except Exception as exc:  # noqa: BLE001
                     problem = f"{frame.path}: rendering failed ({exc})"
-            rendered.put((i, frame, out_rgb, residual, problem, t0))
+            rendered.put((i, frame, out_rgb, residual, problem, moved, t0))
             if bar is not None:
                 bar.update(1)
     except BaseException:

@@ -1,0 +1,76 @@
+"""Render-time temporal consistency (`stylize --temporal`): each stylised frame is
+blended with the previous stylised frame carried along the plate's motion, where
+that motion can be trusted.
+
+- `motion(prev, cur)` (the reader's thread): optical flow from the current plate
+  frame to the previous one and back (OpenCV DIS at reduced resolution, then
+  upsampled), and a confidence map: 1 where the forward-backward check passes and the
+  previous plate, carried along the flow, matches the current one; 0 at occlusions,
+  at new content entering the frame and where the light changes. Soft edges.
+- `TemporalBlend` (the writer's thread, in order): out_t + strength * confidence *
+  (carried(out'_{t-1}) - out_t). Static regions stop boiling; moving ones follow the
+  flow; where nothing can be carried the frame is the network's own, so nothing
+  ghosts or smears.
+
+Blending happens in the network's working encoding, before colour goes back out.
+bench/temporal.py measures the warping error it removes and the cost per frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from stylereel.flow import flow, occlusion_mask, warp
+
+FLOW_SIDE = 640  # flow is computed with the longer side at most this (bench/temporal.py: cost per 1080p frame)
+STRENGTH = 0.8  # how much of the carried previous frame a fully trusted pixel takes (bench/temporal.py)
+PHOTOMETRIC = 0.06  # mean |plate_t - carried plate_{t-1}| above which a pixel is not trusted (light changes, flow errors)
+
+
+@dataclass
+class Motion:
+    flow: np.ndarray  # [H, W, 2] from the current frame to the previous one, full resolution
+    confidence: np.ndarray  # [H, W] in [0, 1]
+
+
+def motion(prev: np.ndarray, cur: np.ndarray, side: int = FLOW_SIDE) -> Motion:
+    """How the previous frame maps onto the current one, and where to trust it (frames in [0, 1] RGB)."""
+    h, w = cur.shape[:2]
+    s = min(1.0, side / max(h, w))
+    small = (max(8, round(w * s)), max(8, round(h * s)))
+    a = cv2.resize(cur, small, interpolation=cv2.INTER_AREA) if s < 1 else cur
+    b = cv2.resize(prev, small, interpolation=cv2.INTER_AREA) if s < 1 else prev
+    back, fwd = flow(a, b), flow(b, a)  # current -> previous, previous -> current
+    trusted = occlusion_mask(back, fwd)
+    carried = warp(np.ascontiguousarray(b, dtype=np.float32), back)
+    trusted *= (np.abs(carried - a).mean(-1) < PHOTOMETRIC).astype(np.float32)
+    trusted = cv2.erode(trusted, np.ones((3, 3), np.uint8))  # keep clear of occlusion edges
+    trusted = cv2.GaussianBlur(trusted, (0, 0), 1.5)  # soft edges: no seam where trust ends
+    if s < 1:
+        back = cv2.resize(back, (w, h), interpolation=cv2.INTER_LINEAR) / s
+        trusted = cv2.resize(trusted, (w, h), interpolation=cv2.INTER_LINEAR)
+    return Motion(back.astype(np.float32), np.clip(trusted, 0, 1))
+
+
+class TemporalBlend:
+    """Blends each stylised frame with the previous blended one, carried along the motion."""
+
+    def __init__(self, strength: float = STRENGTH):
+        if not 0 <= strength < 1:
+            raise ValueError(f"temporal strength must be in [0, 1), got {strength}")
+        self.strength = strength
+        self.previous: np.ndarray | None = None
+
+    def reset(self) -> None:
+        self.previous = None
+
+    def __call__(self, out: np.ndarray, m: Motion | None) -> np.ndarray:
+        if m is not None and self.previous is not None and self.previous.shape == out.shape:
+            carried = warp(self.previous, m.flow)
+            k = (self.strength * m.confidence)[..., None]
+            out = (out + k * (carried - out)).astype(np.float32)
+        self.previous = np.ascontiguousarray(out, dtype=np.float32)
+        return out
