@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -31,14 +30,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.quality_unpaired import HELD_OUT, SKIMAGE_HELD_OUT, held_out_photos  # noqa: E402
-from bench.results import write_section  # noqa: E402
+from bench.results import SHIPPED_LOOK as LOOK, write_section  # noqa: E402
 from stylereel.data.images import load_images  # noqa: E402
 from stylereel.io.color import LINEAR, SRGB, WorkingEncoding, convert  # noqa: E402
 from stylereel.metrics.style import StyleMetrics  # noqa: E402
 from stylereel.render.stylize import Stylizer  # noqa: E402
-
-LOOK = Path(str(resources.files("stylereel") / "assets" / "looks" / "starry_night"))
-
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

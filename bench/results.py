@@ -31,6 +31,9 @@ def machine() -> str:
     return f"{cpu}, {precision}, {torch.get_num_threads()} threads, torch {torch.__version__}, Python {platform.python_version()}"
 
 
+# the default Starry Night look shipped in the package: what a user renders with `stylize --look`
+SHIPPED_LOOK = Path(__file__).resolve().parent.parent / "stylereel" / "assets" / "looks" / "starry_night"
+
 HELD_OUT = ["home.jpg", "orange.jpg"]  # the benchmarks' held-out photos (also kept out of the shipped base)
 
 

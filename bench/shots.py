@@ -20,7 +20,6 @@ import sys
 import tempfile
 import time
 from fractions import Fraction
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -28,10 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.results import write_section  # noqa: E402
-
-LOOK = Path(str(resources.files("stylereel") / "assets" / "looks" / "starry_night"))
-
+from bench.results import SHIPPED_LOOK as LOOK, write_section  # noqa: E402
 
 def make_plates(photo: Path, folder: Path, frames: int, size: tuple[int, int]) -> dict[str, str]:
     """A slow push-in over a photo: a half-float EXR sequence (scene-linear, ZIP) and an H.264 movie."""

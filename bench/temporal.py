@@ -18,7 +18,6 @@ import argparse
 import sys
 import tempfile
 import time
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +26,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.results import rel_path, write_section  # noqa: E402
+from bench.results import SHIPPED_LOOK as LOOK, rel_path, write_section  # noqa: E402
 from stylereel.data.images import load_images  # noqa: E402
 from stylereel.io.frames import read_image  # noqa: E402
 from stylereel.metrics.style import StyleMetrics  # noqa: E402
@@ -35,9 +34,6 @@ from stylereel.metrics.temporal import plot_errors, warping_errors  # noqa: E402
 from stylereel.render.contact_sheet import write_contact_sheet  # noqa: E402
 from stylereel.render.stylize import Stylizer  # noqa: E402
 from stylereel.render.temporal import STRENGTH, TemporalBlend, motion  # noqa: E402
-
-LOOK = Path(str(resources.files("stylereel") / "assets" / "looks" / "starry_night"))
-
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
