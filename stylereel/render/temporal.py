@@ -26,7 +26,7 @@ import numpy as np
 from stylereel.flow import flow, occlusion_mask, warp
 
 FLOW_SIDE = 640  # flow is computed with the longer side at most this (bench/temporal.py: cost per 1080p frame)
-STRENGTH = 0.8  # how much of the carried previous frame a fully trusted pixel takes (bench/temporal.py)
+STRENGTH = 0.5  # the strongest blend that keeps the look: style distance within 5% of the frame-by-frame render (bench/temporal.py)
 PHOTOMETRIC = 0.06  # mean |plate_t - carried plate_{t-1}| above which a pixel is not trusted (light changes, flow errors)
 
 
