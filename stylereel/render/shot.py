@@ -33,7 +33,7 @@ import numpy as np
 from stylereel.errors import StylereelError
 from stylereel.io.atomic import atomic_write_text
 from stylereel.io.color import SRGB, WorkingEncoding, default_space, resolve_space
-from stylereel.io.frames import IMAGE_EXTENSIONS, ImageError, output_sample, write_image
+from stylereel.io.frames import IMAGE_EXTENSIONS, ImageError, output_sample, read_image, write_image
 from stylereel.io.media import DEFAULT_FPS, PastTheEnd, Source, open_source
 from stylereel.io.sequence import Sequence, format_frames, is_pattern
 from stylereel.io.video import WRITE_EXTENSIONS, MovieWriter, is_movie
@@ -41,6 +41,7 @@ from stylereel.render.temporal import TemporalBlend, motion
 
 DEPTHS = {"8": "uint8", "10": "uint10", "12": "uint12", "16": "uint16", "half": "half", "float": "float"}
 PREMULTIPLIED_FORMATS = (".exr",)  # EXR's convention; PNG, TIFF, DPX and ProRes 4444 carry straight alpha
+CONTEXT = "context"  # a queue item that primes the temporal blend with a frame already rendered
 
 
 class RenderError(StylereelError):
@@ -238,22 +239,36 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
     rendered: queue.Queue = queue.Queue(maxsize=3)
     stop = threading.Event()
 
+    # A resumed --temporal render picks the blend up from the last frame already on disk, so the
+    # first re-rendered frame does not pop: that frame is read as context (plate and output), not rendered.
+    context = {i - 1 for i in todo if blend is not None and dst.kind != "movie" and i > 0 and i - 1 not in todo}
+
+    def unpremultiplied(frame) -> np.ndarray:
+        if frame.alpha is None or not _premultiplied(frame):
+            return frame.rgb
+        a = np.asarray(frame.alpha, np.float32)[..., None]
+        return np.where(a > 0, frame.rgb / np.where(a > 0, a, 1), 0).astype(np.float32)
+
     def reader() -> None:
         previous = None  # (index, network input) of the frame before, for the motion between them
         try:
-            for i, frame, problem in source.frames(set(todo)):
+            for i, frame, problem in source.frames(set(todo) | context):
                 if stop.is_set():
                     return
+                if i in context:
+                    try:
+                        done = read_image(dst.paths[i])
+                        previous = (i, encoding(frame).encode(unpremultiplied(frame))[0])
+                        loaded.put((i, frame, WorkingEncoding(out_space(i)).encode(unpremultiplied(done))[0], None, CONTEXT, None))
+                    except Exception:  # noqa: BLE001 - no context: the blend starts afresh there
+                        previous = None
+                    continue
                 if frame is None:
                     loaded.put((i, None, None, None, problem, None))
                     previous = None
                     continue
                 try:
-                    rgb, alpha = frame.rgb, frame.alpha
-                    if alpha is not None and _premultiplied(frame):
-                        a = np.asarray(alpha, np.float32)[..., None]
-                        rgb = np.where(a > 0, rgb / np.where(a > 0, a, 1), 0).astype(np.float32)
-                    net_in, residual = encoding(frame).encode(rgb)
+                    net_in, residual = encoding(frame).encode(unpremultiplied(frame))
                     moved = None
                     if blend is not None and previous is not None and previous[0] == i - 1 and previous[1].shape == net_in.shape:
                         moved = motion(previous[1], net_in)
@@ -271,6 +286,9 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
         while (item := rendered.get()) is not None:
             i, frame, out_rgb, residual, problem, moved, t0 = item
             n = source.numbers[i]
+            if problem is CONTEXT:
+                blend.previous = out_rgb
+                continue
             try:
                 if problem is None:
                     if blend is not None:
@@ -311,14 +329,14 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
         while (item := loaded.get()) is not None:
             i, frame, net_in, residual, problem, moved = item
             t0 = time.time()
-            out_rgb = None
+            out_rgb = net_in if problem is CONTEXT else None
             if problem is None:
                 try:
                     out_rgb = stylizer(net_in)
                 except Exception as exc:  # noqa: BLE001
                     problem = f"{frame.path}: rendering failed ({exc})"
             rendered.put((i, frame, out_rgb, residual, problem, moved, t0))
-            if bar is not None:
+            if bar is not None and problem is not CONTEXT:
                 bar.update(1)
     except BaseException:
         stop.set()
