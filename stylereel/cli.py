@@ -122,6 +122,7 @@ def stylize(
     colorspace_out: Optional[str] = typer.Option(None, "--colorspace-out", help="OCIO colour space or role of the output (default: by output format, as for input)"),
     codec: Optional[str] = typer.Option(None, help="movie codec: h264, prores_hq, prores_4444 (default: by extension; 4444 when the input has alpha)"),
     fps: Optional[str] = typer.Option(None, help="frame rate of a movie made from frames (default: the input's, else 24); e.g. 24000/1001"),
+    keyframes: Optional[str] = typer.Option(None, help="painted frames of this shot (painted.####.png, numbered like it) for a guided look (--data.mode=guided)"),
     temporal: bool = typer.Option(False, "--temporal", help="blend each frame with the previous one carried along the plate's motion (no boiling where the scene holds still)"),
     temporal_strength: Optional[float] = typer.Option(None, help="how much of the carried previous frame a trusted pixel takes, 0..0.95 (default: the tuned value; implies --temporal)"),
     depth: Optional[str] = typer.Option(None, help="output precision: 8, 10, 12, 16 (integer formats), half or float (EXR); default: the input's where the format holds it"),
@@ -152,7 +153,7 @@ def stylize(
     plan_destination(source, output)
     stylizer = Stylizer(model, device=device)
     report = stylizer.render(source, output, overwrite=overwrite, colorspace_in=colorspace_in, colorspace_out=colorspace_out,
-                             codec=codec, fps=rate, depth=depth, progress=True, temporal=strength)
+                             codec=codec, fps=rate, depth=depth, progress=True, temporal=strength, keyframes=keyframes)
     problems = list(report.failed.values())
     for problem in problems[:SHOWN_FAILURES]:
         typer.echo(f"stylereel: error: {problem}", err=True)

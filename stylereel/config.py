@@ -105,6 +105,9 @@ MODE_DEFAULTS: dict[str, dict] = {
         },
     },
 }
+# guided: paired keyframes, and the generator also sees the nearest keyframe's look carried along the flow
+#   (stylereel.nets.generator.GuidedReelGenerator; data.datasets.GuidedData trains it on synthetic motion).
+MODE_DEFAULTS["guided"] = {**copy.deepcopy(MODE_DEFAULTS["paired"]), "model": {"generator": "reel_guided"}}
 MODES = tuple(MODE_DEFAULTS)
 SECTIONS = ("model", "data", "loss", "train")
 

@@ -5,8 +5,12 @@ training on shots all use it.
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
+import torch
+import torch.nn.functional as F
 
 
 def _gray8(rgb: np.ndarray) -> np.ndarray:
@@ -37,3 +41,40 @@ def occlusion_mask(fw: np.ndarray, bw: np.ndarray) -> np.ndarray:
     gx, gy = np.meshgrid(np.arange(w), np.arange(h))
     inside = (gx + fw[..., 0] >= 0) & (gx + fw[..., 0] <= w - 1) & (gy + fw[..., 1] >= 0) & (gy + fw[..., 1] <= h - 1)
     return ((diff <= bound) & inside).astype(np.float32)
+
+
+def carry(key_plate: np.ndarray, key_look: np.ndarray, plate: np.ndarray, side: int = 640,
+          photometric: float = 0.12) -> tuple[np.ndarray, np.ndarray]:
+    """A keyframe's look carried onto another frame of the shot along the optical flow
+    (frames float [H, W, 3] in [0, 1]): (look [H, W, 3], confidence [H, W] in [0, 1]).
+
+    Flow both ways between `plate` and `key_plate` at most `side` px on the longer side;
+    confidence is 1 where the forward-backward check passes and the carried keyframe
+    plate matches `plate` to within `photometric` (mean absolute), softened at its edges;
+    0 at occlusions, new content and changed light."""
+    h, w = plate.shape[:2]
+    s = min(1.0, side / max(h, w))
+    size = (max(8, round(w * s)), max(8, round(h * s)))
+    small = (lambda im: cv2.resize(im, size, interpolation=cv2.INTER_AREA)) if s < 1 else (lambda im: im)
+    a, b = small(plate), small(key_plate)
+    to_key, from_key = flow(a, b), flow(b, a)
+    trusted = occlusion_mask(to_key, from_key)
+    trusted *= (np.abs(warp(np.ascontiguousarray(b, dtype=np.float32), to_key) - a).mean(-1) < photometric).astype(np.float32)
+    trusted = cv2.GaussianBlur(cv2.erode(trusted, np.ones((3, 3), np.uint8)), (0, 0), 1.5)
+    if s < 1:
+        to_key = cv2.resize(to_key, (w, h), interpolation=cv2.INTER_LINEAR) / s
+        trusted = cv2.resize(trusted, (w, h), interpolation=cv2.INTER_LINEAR)
+    look = warp(np.ascontiguousarray(key_look, dtype=np.float32), to_key.astype(np.float32))
+    return look, np.clip(trusted, 0, 1).astype(np.float32)
+
+
+def random_move(n: int, h: int, w: int, shift: float, rotate: float, zoom: float,
+                generator: torch.Generator | None = None) -> torch.Tensor:
+    """A sampling grid `[n, h, w, 2]` (for `F.grid_sample`) per image: a random affine move of up
+    to `shift` pixels, `rotate` degrees and `zoom` (a fraction) about the centre: a camera move."""
+    u = lambda: torch.rand(n, generator=generator) * 2 - 1  # noqa: E731 - uniform in [-1, 1]
+    angle, scale = u() * math.radians(rotate), 1 + u() * zoom
+    tx, ty = u() * shift * 2 / w, u() * shift * 2 / h  # grid coordinates span 2 across the image
+    theta = torch.stack([torch.stack([scale * torch.cos(angle), -scale * torch.sin(angle), tx], -1),
+                         torch.stack([scale * torch.sin(angle), scale * torch.cos(angle), ty], -1)], 1)
+    return F.affine_grid(theta, [n, 1, h, w], align_corners=False)

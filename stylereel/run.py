@@ -85,7 +85,7 @@ def check_config(cfg: RunConfig) -> RunConfig:
 
     cfg = copy.deepcopy(cfg)
     d, t, m = cfg.data, cfg.train, cfg.model
-    if d.mode == "paired":
+    if d.mode in ("paired", "guided"):
         if not d.pairs:
             raise ConfigError("a paired look needs keyframes: --pairs DIR (DIR/input/NAME and DIR/target/NAME) or --pairs PLATE=PAINTED (sequences or movies)")
         if "=" in d.pairs and not Path(d.pairs).is_dir():

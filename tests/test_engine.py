@@ -40,14 +40,15 @@ def test_one_engine_renders_any_frame_size():
             assert torch.allclose(engine(x), g(x), atol=1e-5)
 
 
-@pytest.mark.parametrize("name", ["reel", "johnson"])
+@pytest.mark.parametrize("name", ["reel", "johnson", "reel_guided"])
 def test_tiled_render_equals_one_pass(name):
     g = _generator(name)
     x = torch.rand(1, 3, 203, 347)  # odd sizes: tiles end off the stride grid at the frame edge
-    whole = InferenceEngine(g, "cpu", bf16=False, tile_pixels=10**9)(x)
+    more = {i.name: torch.rand(1, i.channels, 203, 347) for i in g.inputs[1:]}
+    whole = InferenceEngine(g, "cpu", bf16=False, tile_pixels=10**9)(x, **more)
     tiles = plan_tiles(203, 347, g.stride, g.halo, 260 * 260)
     assert len(tiles) > 1
-    tiled = InferenceEngine(g, "cpu", bf16=False, tile_pixels=260 * 260)(x)
+    tiled = InferenceEngine(g, "cpu", bf16=False, tile_pixels=260 * 260)(x, **more)
     assert torch.allclose(tiled, whole, atol=1e-6)
 
 

@@ -5,13 +5,18 @@ from stylereel.nets.discriminator import DISCRIMINATORS, build_discriminator
 from stylereel.nets.generator import GENERATORS, build_generator
 
 
+def extras(g, n, h, w):
+    """Random values for a generator's inputs after the frame (`g.inputs`), in [0, 1]."""
+    return [torch.rand(n, i.channels, h, w) if i.spatial else torch.rand(n, i.channels) for i in g.inputs[1:]]
+
+
 @pytest.mark.parametrize("name", GENERATORS.names())
 @pytest.mark.parametrize("hw", [(37, 53), (64, 64), (8, 200)])
 def test_generator_any_size_in_unit_range(name, hw):
     g = build_generator(name).eval()
     x = torch.rand(2, 3, *hw)
     with torch.no_grad():
-        y = g(x)
+        y = g(x, *extras(g, 2, *hw))
     assert y.shape == x.shape
     assert 0 <= float(y.min()) and float(y.max()) <= 1
 
@@ -24,14 +29,30 @@ def test_generator_has_no_per_image_statistics(name):
         if p.dim() == 4 and p.shape[-1] == 1 and p.shape[0] == 1:
             p.data.fill_(0.5)
     x = torch.rand(3, 3, 48, 48)
+    more = extras(g, 3, 48, 48)
     with torch.no_grad():
-        whole = g(x)
+        whole = g(x, *more)
         # A frame's result does not depend on what else is in the batch ...
-        assert torch.allclose(g(x[1:2]), whole[1:2], atol=1e-6)
+        assert torch.allclose(g(x[1:2], *[e[1:2] for e in more]), whole[1:2], atol=1e-6)
         # ... nor on its brightness statistics: scaling one frame changes only that frame.
         x2 = x.clone()
         x2[0] *= 0.2
-        assert torch.allclose(g(x2)[1:], whole[1:], atol=1e-6)
+        assert torch.allclose(g(x2, *more)[1:], whole[1:], atol=1e-6)
+
+
+def test_guided_generator_takes_the_carried_paint_where_it_is_trusted():
+    torch.manual_seed(0)
+    g = build_generator("reel_guided").eval()
+    with torch.no_grad():
+        g.detail[-1].bias[3] = 20.0  # open the gate fully: the output is the guide wherever confidence is 1
+        x, paint = torch.rand(1, 3, 64, 64), torch.rand(1, 3, 64, 64)
+        confidence = torch.zeros(1, 1, 64, 64)
+        confidence[..., :, :32] = 1
+        y = g(x, torch.cat([paint, confidence], 1))
+        unguided = g(x, torch.cat([paint, torch.zeros_like(confidence)], 1))
+    assert torch.allclose(y[..., :32], paint[..., :32], atol=1e-4)  # trusted: the painted keyframe's pixels
+    assert not torch.allclose(y[..., 40:], paint[..., 40:], atol=0.05)  # untrusted: drawn by the network
+    assert not torch.allclose(unguided[..., :32], paint[..., :32], atol=0.05)  # no confidence, no copying
 
 
 def test_reel_generator_tiles_exactly():

@@ -170,3 +170,21 @@ def test_training_and_eval_take_shots(exr_shot, tmp_path, data_dir):
     assert json.loads((tmp_path / "p.json").read_text())["count"] == 2
     r = cli("train", "--out", tmp_path / "q", "--pairs", f"{movie}={tmp_path / 'nowhere' / 'key.####.png'}", "--steps", "1")
     one_line_error(r, "nowhere")
+
+
+def test_guided_keyframe_look_trains_and_renders_with_its_keyframes(tmp_path):
+    movie = make_movie(tmp_path / "plate.mov", n=6, audio=False, alpha=False)
+    for n in (2, 5):
+        rgb = next(f for i, f, a in read_movie(movie, {n}))
+        write_image(tmp_path / "painted" / f"key.{n:04d}.png", 1 - rgb)
+    keys = tmp_path / "painted" / "key.####.png"
+    r = cli("train", "--out", tmp_path / "g", "--pairs", f"{movie}={keys}", "--data.mode=guided", "--steps", "2", "--size", "32")
+    assert r.returncode == 0, r.stderr
+    r = cli("stylize", tmp_path / "g", movie, "--keyframes", keys, "-o", tmp_path / "out" / "f.####.png")
+    assert r.returncode == 0 and "6 rendered" in r.stdout, r.stderr
+    one_line_error(cli("stylize", LOOK, movie, "--keyframes", keys, "-o", tmp_path / "x" / "f.####.png"), "takes no keyframes")
+    one_line_error(cli("stylize", tmp_path / "g", f"{movie}:1-4", "--keyframes", keys, "-o", tmp_path / "y" / "f.####.png"),
+                   "keyframes 5 are not frames")
+    r = cli("train", "--out", tmp_path / "h", "--content", movie, "--style", keys.parent / "key.0002.png",
+            "--model.generator=reel_guided", "--steps", "1")
+    one_line_error(r, "reel_guided also takes guide")

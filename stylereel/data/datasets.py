@@ -14,12 +14,15 @@ with a look id) is one class here; the loss terms say which keys they need.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
+import torch.nn.functional as F
 
 from stylereel.config import DataConfig
 from stylereel.data.crops import CropSampler
 from stylereel.data.images import load_images, load_pairs
 from stylereel.errors import StylereelError
+from stylereel.flow import carry, random_move
 from stylereel.registry import Registry
 
 DATASETS: Registry[type] = Registry("data mode")
@@ -67,6 +70,62 @@ class PairedData:
 
     def sample(self, n: int, gen: torch.Generator) -> dict[str, torch.Tensor]:
         return self._pairs.sample(n, gen)
+
+
+@DATASETS.register("guided")
+class GuidedData:
+    """Painted keyframes as in paired mode, each crop also shown as another frame of the
+    shot: moved by a random affine (the camera: up to `MOVE` px, degrees, zoom) and a smooth
+    non-rigid wobble (leaves, cloth: up to `WOBBLE` px), with a patch of other picture moved
+    in over part of it (`OCCLUDE` of the crops: something passing in front), and the
+    keyframe's look carried onto it by estimated optical flow with its confidence
+    (`flow.carry`), exactly as the renderer carries it, flow errors included. A fraction
+    `NO_GUIDE` of the crops get no guide at all (a frame far from every keyframe), so the
+    network also draws the look by itself."""
+
+    provides = ("plate", "target", "guide")
+    look, condition = "target", "plate"
+    MOVE = (12.0, 3.0, 0.06)  # shift in pixels, rotation in degrees, zoom
+    WOBBLE = 4.0
+    OCCLUDE = 0.5
+    NO_GUIDE = 0.2
+
+    def __init__(self, cfg: DataConfig):
+        if not cfg.pairs:
+            raise StylereelError("data.pairs: no keyframes given")
+        self.names, xs, ys = load_pairs(cfg.pairs, cfg.max_side)
+        self.look_images = ys
+        self.size = cfg.size
+        # Crops a quarter larger than trained on, so the move brings real picture, not padding, into view.
+        self._pairs = CropSampler([{"plate": x, "target": y} for x, y in zip(xs, ys)], round(cfg.size * 1.25),
+                                  cfg.scale_jitter, cfg.flip)
+        self.preview = {"plate": xs[0], "target": ys[0], "guide": torch.cat([ys[0], torch.ones_like(ys[0][:1])])}
+
+    def sample(self, n: int, gen: torch.Generator) -> dict[str, torch.Tensor]:
+        crops = self._pairs.sample(n, gen)
+        plate, target = crops["plate"], crops["target"]
+        big = plate.shape[-1]
+        grid = random_move(n, big, big, *self.MOVE, generator=gen)
+        wobble = torch.randn(n, 2, 4, 4, generator=gen) * (self.WOBBLE * 2 / big)
+        grid = grid + F.interpolate(wobble, size=(big, big), mode="bicubic", align_corners=False).permute(0, 2, 3, 1)
+        moved = {k: F.grid_sample(v, grid, mode="bilinear", padding_mode="reflection", align_corners=False) for k, v in crops.items()}
+        for i in torch.nonzero(torch.rand(n, generator=gen) < self.OCCLUDE).flatten().tolist():
+            side = int(torch.randint(big // 6, big // 3, (1,), generator=gen))
+            (y0, x0), (y1, x1) = (torch.randint(0, big - side, (2, 2), generator=gen)).tolist()
+            for k in moved:  # the same picture and its painted look, from elsewhere in the crop
+                moved[k][i, :, y0 : y0 + side, x0 : x0 + side] = moved[k][i, :, y1 : y1 + side, x1 : x1 + side].clone()
+        unguided = torch.rand(n, generator=gen) < self.NO_GUIDE
+        guides = []
+        for i in range(n):
+            if unguided[i]:
+                guides.append(torch.zeros(4, big, big))
+                continue
+            hwc = lambda t: np.ascontiguousarray(t.permute(1, 2, 0).numpy())  # noqa: E731
+            look, confidence = carry(hwc(plate[i]), hwc(target[i]), hwc(moved["plate"][i]), side=big)
+            guides.append(torch.cat([torch.from_numpy(look).permute(2, 0, 1), torch.from_numpy(confidence)[None]]))
+        o, s = (big - self.size) // 2, self.size
+        cut = lambda t: t[..., o : o + s, o : o + s].contiguous()  # noqa: E731
+        return {"plate": cut(moved["plate"]), "target": cut(moved["target"]), "guide": cut(torch.stack(guides))}
 
 
 def load_training_data(cfg: DataConfig):

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import copy
 import inspect
-import math
 from typing import Any, Callable, Mapping
 
 import torch
@@ -30,6 +29,7 @@ from torch import nn
 from stylereel.errors import StylereelError, did_you_mean
 from stylereel.losses.adversarial import D_LOSSES, G_LOSSES, d_loss_over_scales, feature_matching_loss, g_loss_over_scales
 from stylereel.losses.perceptual import STYLE_LAYERS, content_loss, luminance_correlation, mean_grams, pixel_l1_loss, sliced_wasserstein_loss, style_loss, tv_loss
+from stylereel.flow import random_move
 from stylereel.nets.features import LAYER_STRIDES
 from stylereel.registry import Registry
 
@@ -277,12 +277,7 @@ class Stability(Term):
     def forward(self, s: Step) -> torch.Tensor:
         x = s.batch["plate"]
         n, _, h, w = x.shape
-        u = lambda: (torch.rand(n) * 2 - 1).to(x.device)  # noqa: E731 - uniform in [-1, 1] per crop
-        angle, scale = u() * math.radians(self.rotate), 1 + u() * self.zoom
-        tx, ty = u() * self.shift * 2 / w, u() * self.shift * 2 / h  # grid coordinates span 2 across the crop
-        theta = torch.stack([torch.stack([scale * torch.cos(angle), -scale * torch.sin(angle), tx], -1),
-                             torch.stack([scale * torch.sin(angle), scale * torch.cos(angle), ty], -1)], 1)
-        grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+        grid = random_move(n, h, w, self.shift, self.rotate, self.zoom).to(x.device)
         moved = F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
         moved = (moved + self.noise * torch.randn_like(moved)).clamp(0, 1)
         expected = F.grid_sample(s.fake, grid, mode="bilinear", padding_mode="reflection", align_corners=False)

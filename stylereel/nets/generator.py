@@ -81,12 +81,12 @@ def _pad_to(x: torch.Tensor, multiple: int, margin: int = 0, mode: str = "replic
     return F.pad(x, (0, pw, 0, ph), mode="replicate"), h, w
 
 
-def small_frame(net: nn.Module, x: torch.Tensor, side: int) -> torch.Tensor:
-    """`net(x)` for a frame with a side under `side` pixels: replicated up to it, then cropped back
-    (a mirror margin needs a frame larger than itself)."""
+def small_frame(net: nn.Module, x: torch.Tensor, side: int, *extras: torch.Tensor) -> torch.Tensor:
+    """`net(x, *extras)` for a frame with a side under `side` pixels: replicated up to it (spatial
+    extras alike), then cropped back (a mirror margin needs a frame larger than itself)."""
     h, w = x.shape[-2:]
-    big = F.pad(x, (0, max(0, side - w), 0, max(0, side - h)), mode="replicate")
-    return net(big)[..., :h, :w]
+    grow = lambda t: F.pad(t, (0, max(0, side - w), 0, max(0, side - h)), mode="replicate")  # noqa: E731
+    return net(grow(x), *[grow(e) for e in extras])[..., :h, :w]
 
 
 @GENERATORS.register("reel")
@@ -140,6 +140,42 @@ class ReelGenerator(nn.Module):
         y = self.up(self.to_rgb(self.up1(self.up2(y, e2), e1)))
         y = y + self.detail(torch.cat([x, y], 1))
         return torch.sigmoid(y)[..., m : m + h, m : m + w]
+
+
+GUIDE = Input("guide", 4)  # a painted keyframe carried to this frame along the flow (RGB), and how far to trust it
+
+
+@GENERATORS.register("reel_guided")
+class GuidedReelGenerator(ReelGenerator):
+    """The default generator that also sees the nearest painted keyframe carried to the
+    current frame by optical flow, with its confidence (`flow.carry`), in the spirit of
+    Texler et al. 2020's guides and EbSynth. The guide enters the encoder beside the frame,
+    and at full resolution a gate (learnt, times the confidence) takes the carried paint
+    where it is trusted: painted detail survives exactly there, and the network draws
+    the rest (occlusions, new content, frames far from any keyframe: confidence 0)."""
+
+    inputs = (IMAGE, GUIDE)
+
+    def __init__(self, channels: tuple[int, int, int] = (16, 48, 96), n_blocks: int = 6, expand: int = 2):
+        super().__init__(channels, n_blocks, expand)
+        c0 = channels[0]
+        self.enc1 = nn.Sequential(conv(3 + 4, c0, 3, stride=2), nn.ReLU(inplace=True))
+        self.detail = nn.Sequential(conv(6 + 4, 8, 3), nn.ReLU(inplace=True), conv(8, 4, 1))  # RGB + the gate's logit
+
+    def forward(self, x: torch.Tensor, guide: torch.Tensor) -> torch.Tensor:  # [N, 3, H, W], [N, 4, H, W]
+        m = self.margin
+        if not torch.jit.is_tracing() and min(x.shape[-2:]) <= m:
+            return small_frame(self, x, m + 1, guide)
+        both, h, w = _pad_to(torch.cat([x, guide], 1), self.stride, m, "reflect")
+        x, g = both[:, :3], both[:, 3:]
+        e1 = self.enc1(both)
+        e2 = self.enc2(e1)
+        y = self.blocks(self.enc3(e2))
+        y = self.up(self.to_rgb(self.up1(self.up2(y, e2), e1)))
+        d = self.detail(torch.cat([x, y, g], 1))
+        drawn = torch.sigmoid(y + d[:, :3])
+        gate = torch.sigmoid(d[:, 3:]) * g[:, 3:]
+        return (drawn + gate * (g[:, :3] - drawn))[..., m : m + h, m : m + w]
 
 
 @GENERATORS.register("johnson")

@@ -32,6 +32,7 @@ import numpy as np
 
 from stylereel.errors import StylereelError
 from stylereel.io.atomic import atomic_write_text
+from stylereel.flow import carry
 from stylereel.io.color import SRGB, WorkingEncoding, default_space, resolve_space
 from stylereel.io.frames import IMAGE_EXTENSIONS, ImageError, output_sample, read_image, write_image
 from stylereel.io.media import DEFAULT_FPS, PastTheEnd, Source, open_source
@@ -159,11 +160,14 @@ class _Log:
 def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, frames: str | list[int] | None = None,
                 overwrite: bool = False, colorspace_in: str | None = None, colorspace_out: str | None = None,
                 codec: str | None = None, fps: Fraction | None = None, depth: str | None = None,
-                temporal: float | None = None, progress: bool = False, log: bool = True) -> RenderReport:
+                temporal: float | None = None, keyframes: str | None = None, progress: bool = False,
+                log: bool = True) -> RenderReport:
     """Render `src` (stills, a folder, a sequence pattern or a movie) in the look of `stylizer` to `out`.
     `depth`: the output frames' precision (8, 10, 12, 16, half, float) instead of the input's.
     `temporal`: blend each frame with the previous one carried along the plate's motion, with
-    this strength (`stylereel.render.temporal`; STRENGTH is the tuned default)."""
+    this strength (`stylereel.render.temporal`; STRENGTH is the tuned default).
+    `keyframes`: painted frames of this shot (a sequence numbered like it) for a guided look
+    (`--data.mode=guided`): each frame gets the nearest one carried to it along the flow."""
     source = src if isinstance(src, Source) else open_source(src, frames)
     dst = plan_destination(source, out)
     sample = None
@@ -205,6 +209,9 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
         "device": str(stylizer.device), "overwrite": overwrite, "temporal": temporal,
     })
     blend = TemporalBlend(temporal) if temporal is not None else None
+    keys = _load_keyframes(stylizer, source, keyframes, space_in) if stylizer.takes_guide else {}
+    if keyframes is not None and not stylizer.takes_guide:
+        raise RenderError(f"{stylizer.model_dir}: this look takes no keyframes (train one with --data.mode=guided)")
     if blend is not None and source.kind == "stills":
         raise RenderError("--temporal needs a shot (a sequence or a movie), not separate stills")
 
@@ -269,10 +276,13 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
                     continue
                 try:
                     net_in, residual = encoding(frame).encode(unpremultiplied(frame))
+                    if stylizer.takes_guide:
+                        net_in = (net_in, guide_for(keys, source.numbers[i], net_in))
                     moved = None
-                    if blend is not None and previous is not None and previous[0] == i - 1 and previous[1].shape == net_in.shape:
-                        moved = motion(previous[1], net_in)
-                    previous = (i, net_in)
+                    plate_in = net_in[0] if isinstance(net_in, tuple) else net_in
+                    if blend is not None and previous is not None and previous[0] == i - 1 and previous[1].shape == plate_in.shape:
+                        moved = motion(previous[1], plate_in)
+                    previous = (i, plate_in)
                     loaded.put((i, frame, net_in, residual, None, moved))
                 except Exception as exc:  # noqa: BLE001 - one bad frame must not stop the shot
                     loaded.put((i, None, None, None, f"{frame.path}: {exc}", None))
@@ -332,7 +342,7 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
             out_rgb = net_in if problem is CONTEXT else None
             if problem is None:
                 try:
-                    out_rgb = stylizer(net_in)
+                    out_rgb = stylizer(net_in[0], guide=net_in[1]) if isinstance(net_in, tuple) else stylizer(net_in)
                 except Exception as exc:  # noqa: BLE001
                     problem = f"{frame.path}: rendering failed ({exc})"
             rendered.put((i, frame, out_rgb, residual, problem, moved, t0))
@@ -361,6 +371,43 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
     report.seconds = time.time() - started
     log.write(finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"), seconds=round(report.seconds, 2), summary=report.summary())
     return report
+
+
+def _load_keyframes(stylizer, source: Source, spec: str | None, space_in: str | None) -> dict[int, tuple]:
+    """{frame number: (plate, painted look)} in the working encoding, from the painted sequence `spec`
+    and the source's frames of the same numbers."""
+    if spec is None:
+        return {}
+    painted = open_source(spec)
+    if painted.kind == "stills":
+        raise RenderError(f"{spec}: keyframes are a sequence numbered like the shot's frames (painted.####.png)")
+    numbers = {n: i for i, n in enumerate(source.numbers)}
+    missing = [n for n in painted.numbers if n not in numbers]
+    if missing:
+        raise RenderError(f"{spec}: keyframes {format_frames(missing)} are not frames of {source.path} being rendered")
+    shown = lambda f: WorkingEncoding(space_in or default_space(f.is_float)).encode(f.rgb)[0]  # noqa: E731
+    plates = {source.numbers[i]: shown(f) for i, f, problem in source.frames({numbers[n] for n in painted.numbers}) if f is not None}
+    keys = {}
+    for i, f, problem in painted.frames():
+        if f is None:
+            raise RenderError(problem)
+        n = painted.numbers[i]
+        look = shown(f)
+        if look.shape != plates[n].shape:
+            import cv2
+
+            look = cv2.resize(look, plates[n].shape[1::-1], interpolation=cv2.INTER_AREA)
+        keys[n] = (plates[n], look)
+    return keys
+
+
+def guide_for(keys: dict[int, tuple], number: int, plate: np.ndarray) -> np.ndarray:
+    """The nearest keyframe's look carried to this frame, and its confidence: [H, W, 4] (zeros without keyframes)."""
+    if not keys:
+        return np.zeros(plate.shape[:2] + (4,), np.float32)
+    k = min(keys, key=lambda n: (abs(n - number), n))
+    look, confidence = carry(keys[k][0], keys[k][1], plate)
+    return np.concatenate([look, confidence[..., None]], -1)
 
 
 def _premultiplied(frame) -> bool:

@@ -35,10 +35,14 @@ class Stylizer:
         """[N, 3, H, W] in [0, 1] (+ the model's other inputs by name) -> [N, 3, H, W] in [0, 1], on the input's device."""
         return self.engine(x, **extras).to(x.device)
 
-    def __call__(self, rgb: np.ndarray) -> np.ndarray:
-        """float [H, W, 3] RGB in [0, 1] -> same."""
-        x = torch.from_numpy(np.ascontiguousarray(rgb, dtype=np.float32)).permute(2, 0, 1)[None]
-        return self.tensor(x)[0].permute(1, 2, 0).cpu().numpy()
+    def __call__(self, rgb: np.ndarray, **extras: np.ndarray) -> np.ndarray:
+        """float [H, W, 3] RGB in [0, 1] (+ the model's other spatial inputs by name, [H, W, C]) -> [H, W, 3]."""
+        t = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)).permute(2, 0, 1)[None]  # noqa: E731
+        return self.tensor(t(rgb), **{k: t(v) for k, v in extras.items()})[0].permute(1, 2, 0).cpu().numpy()
+
+    @property
+    def takes_guide(self) -> bool:
+        return any(i.name == "guide" for i in getattr(self.net, "inputs", ())[1:])
 
     def render(self, src, dst: str | Path, frames: str | list[int] | None = None, **options):
         """Render stills, a folder, a sequence pattern (`plate.####.exr`) or a movie to `dst`

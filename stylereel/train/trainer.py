@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Callable
 
 import torch
+from torch import nn
 
 from stylereel.config import RunConfig
 from stylereel.data.datasets import load_training_data
 from stylereel.device import bf16_supported, pick_device
+from stylereel.errors import StylereelError
 from stylereel.io.atomic import atomic_write_text
 from stylereel.losses.objective import Objective
 from stylereel.model import save_model
@@ -36,6 +38,13 @@ class StepInfo:
     elapsed: float
 
 
+def with_extras(G: nn.Module, batch: dict[str, torch.Tensor]):
+    """G as a function of the frame alone, its other declared inputs (`G.inputs`) taken from
+    the batch by name: how the loss terms call it."""
+    extras = [batch[i.name] for i in getattr(G, "inputs", ())[1:]]
+    return lambda x: G(x, *extras)
+
+
 class Trainer:
     def __init__(self, cfg: RunConfig, out_dir: str | Path, resume: bool = False):
         self.cfg, self.out = copy.deepcopy(cfg), Path(out_dir)
@@ -48,6 +57,10 @@ class Trainer:
         self.data = load_training_data(self.cfg.data)
 
         self.G = build_generator(m.generator, **m.generator_kwargs)
+        missing = [i.name for i in self.G.inputs[1:] if i.name not in self.data.provides]
+        if missing:
+            raise StylereelError(f"model.generator: {m.generator} also takes {', '.join(missing)}, which data.mode "
+                                 f"{self.cfg.data.mode} does not give (a keyframe look guided by flow trains with --data.mode=guided)")
         if m.init == "base":
             load_base_weights(self.G, m.generator, m.generator_kwargs)
         elif m.init != "random":
@@ -75,7 +88,7 @@ class Trainer:
     def train_step(self) -> dict[str, float]:
         self.G.train()
         batch = {k: v.to(self.device) for k, v in self.data.sample(self.cfg.data.batch, self.gen).items()}
-        s = self.objective.step(batch, self.G, self.D)
+        s = self.objective.step(batch, with_extras(self.G, batch), self.D)
         s.fake  # the generator runs once; the critic sees it detached, the terms with gradients
         losses = {}
         if self.D is not None:
@@ -137,8 +150,9 @@ class Trainer:
 
     @torch.no_grad()
     def sample_grid(self) -> torch.Tensor:
-        x = self.data.preview["plate"][None].to(self.device)
-        row = [x, self.G_ema(x)] + [v[None].to(self.device) for k, v in self.data.preview.items() if k != "plate"]
+        preview = {k: v[None].to(self.device) for k, v in self.data.preview.items()}
+        x = preview["plate"]
+        row = [x, with_extras(self.G_ema, preview)(x)] + [v for k, v in preview.items() if k != "plate" and v.shape[1] == 3]
         return torch.cat(row, -1)[0].clamp(0, 1).cpu()  # [3, H, k*W]
 
     # -- artifacts --------------------------------------------------------------
