@@ -1,7 +1,8 @@
 """Keyframe looks on a shot whose every frame's look is known: a few frames "painted"
 by Magenta's multistyle26 network, and the rest of the shot from them by
 
-- flow alone: the nearest painted keyframe carried along the optical flow (`flow.carry`),
+- flow alone: the painted keyframes on either side carried along the optical flow and
+  mixed by confidence and closeness in time (the guide itself, `render.shot.guide_for`),
   EbSynth's idea at its simplest;
 - the unguided generator (`--pairs`, data.mode paired);
 - the guided generator (`--data.mode=guided`, rendered with `--keyframes`): the carried
@@ -32,11 +33,11 @@ sys.path.insert(0, str(ROOT))
 
 from bench.quality_paired import PaintedShot  # noqa: E402
 from bench.results import rel_path, train_timed, write_section  # noqa: E402
-from stylereel.flow import carry  # noqa: E402
 from stylereel.io.frames import read_image, write_image  # noqa: E402
 from stylereel.metrics.image import psnr, ssim  # noqa: E402
 from stylereel.metrics.temporal import warping_errors  # noqa: E402
 from stylereel.render.contact_sheet import write_contact_sheet  # noqa: E402
+from stylereel.render.shot import guide_for  # noqa: E402
 from stylereel.render.stylize import Stylizer  # noqa: E402
 
 
@@ -72,7 +73,7 @@ def main() -> None:
         assert report.ok, report.summary()
         outputs[name] = [read_image(args.work / f"{name}_out" / f"f.{i:04d}.png").rgb for i in range(1, n + 1)]
     keys = {k: (frames[k - 1], truth[k - 1]) for k in args.keyframes}
-    outputs["flow alone"] = [carry(*keys[min(keys, key=lambda k: (abs(k - i), k))], frames[i - 1])[0] for i in range(1, n + 1)]
+    outputs["flow alone"] = [guide_for(keys, i, frames[i - 1])[..., :3] for i in range(1, n + 1)]
 
     t = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)).permute(2, 0, 1)[None]  # noqa: E731
     others = [i for i in range(1, n + 1) if i not in args.keyframes]

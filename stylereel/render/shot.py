@@ -402,12 +402,23 @@ def _load_keyframes(stylizer, source: Source, spec: str | None, space_in: str | 
 
 
 def guide_for(keys: dict[int, tuple], number: int, plate: np.ndarray) -> np.ndarray:
-    """The nearest keyframe's look carried to this frame, and its confidence: [H, W, 4] (zeros without keyframes)."""
+    """The painted keyframes on either side of this frame carried to it and mixed per pixel by
+    confidence and by closeness in time (so the mix moves smoothly from one keyframe to the
+    next), with the larger confidence: [H, W, 4] (zeros without keyframes)."""
     if not keys:
         return np.zeros(plate.shape[:2] + (4,), np.float32)
-    k = min(keys, key=lambda n: (abs(n - number), n))
-    look, confidence = carry(keys[k][0], keys[k][1], plate)
-    return np.concatenate([look, confidence[..., None]], -1)
+    before = [k for k in keys if k <= number]
+    after = [k for k in keys if k >= number]
+    sides = ({max(before)} if before else set()) | ({min(after)} if after else set())
+    looks, weights, confidences = [], [], []
+    for k in sorted(sides):
+        look, confidence = carry(keys[k][0], keys[k][1], plate)
+        looks.append(look)
+        confidences.append(confidence)
+        weights.append(confidence / (1.0 + abs(k - number)) + 1e-6)
+    total = sum(weights)
+    look = sum(w[..., None] * lk for w, lk in zip(weights, looks)) / total[..., None]
+    return np.concatenate([look, np.maximum.reduce(confidences)[..., None]], -1).astype(np.float32)
 
 
 def _premultiplied(frame) -> bool:
