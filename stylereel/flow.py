@@ -43,29 +43,35 @@ def occlusion_mask(fw: np.ndarray, bw: np.ndarray) -> np.ndarray:
     return ((diff <= bound) & inside).astype(np.float32)
 
 
-def carry(key_plate: np.ndarray, key_look: np.ndarray, plate: np.ndarray, side: int = 640,
-          photometric: float = 0.12) -> tuple[np.ndarray, np.ndarray]:
-    """A keyframe's look carried onto another frame of the shot along the optical flow
-    (frames float [H, W, 3] in [0, 1]): (look [H, W, 3], confidence [H, W] in [0, 1]).
+def trusted_flow(frame: np.ndarray, other: np.ndarray, side: int = 640, photometric: float = 0.12) -> tuple[np.ndarray, np.ndarray]:
+    """How `frame` maps onto `other` (frames float [H, W, 3] in [0, 1]), and where to trust it:
+    (flow [H, W, 2] from `frame` to `other`, confidence [H, W] in [0, 1]).
 
-    Flow both ways between `plate` and `key_plate` at most `side` px on the longer side;
-    confidence is 1 where the forward-backward check passes and the carried keyframe
-    plate matches `plate` to within `photometric` (mean absolute), softened at its edges;
-    0 at occlusions, new content and changed light."""
-    h, w = plate.shape[:2]
+    Flow both ways at most `side` px on the longer side, upsampled; confidence is 1 where the
+    forward-backward check passes and `other` carried along the flow matches `frame` to
+    within `photometric` (mean absolute), eroded and softened at its edges; 0 at
+    occlusions, new content and changed light."""
+    h, w = frame.shape[:2]
     s = min(1.0, side / max(h, w))
     size = (max(8, round(w * s)), max(8, round(h * s)))
     small = (lambda im: cv2.resize(im, size, interpolation=cv2.INTER_AREA)) if s < 1 else (lambda im: im)
-    a, b = small(plate), small(key_plate)
-    to_key, from_key = flow(a, b), flow(b, a)
-    trusted = occlusion_mask(to_key, from_key)
-    trusted *= (np.abs(warp(np.ascontiguousarray(b, dtype=np.float32), to_key) - a).mean(-1) < photometric).astype(np.float32)
-    trusted = cv2.GaussianBlur(cv2.erode(trusted, np.ones((3, 3), np.uint8)), (0, 0), 1.5)
+    a, b = small(frame), small(other)
+    there, back = flow(a, b), flow(b, a)
+    trusted = occlusion_mask(there, back)
+    trusted *= (np.abs(warp(np.ascontiguousarray(b, dtype=np.float32), there) - a).mean(-1) < photometric).astype(np.float32)
+    trusted = cv2.GaussianBlur(cv2.erode(trusted, np.ones((3, 3), np.uint8)), (0, 0), 1.5)  # clear of edges, soft
     if s < 1:
-        to_key = cv2.resize(to_key, (w, h), interpolation=cv2.INTER_LINEAR) / s
+        there = cv2.resize(there, (w, h), interpolation=cv2.INTER_LINEAR) / s
         trusted = cv2.resize(trusted, (w, h), interpolation=cv2.INTER_LINEAR)
-    look = warp(np.ascontiguousarray(key_look, dtype=np.float32), to_key.astype(np.float32))
-    return look, np.clip(trusted, 0, 1).astype(np.float32)
+    return there.astype(np.float32), np.clip(trusted, 0, 1).astype(np.float32)
+
+
+def carry(key_plate: np.ndarray, key_look: np.ndarray, plate: np.ndarray, side: int = 640,
+          photometric: float = 0.12) -> tuple[np.ndarray, np.ndarray]:
+    """A keyframe's look carried onto another frame of the shot along the optical flow:
+    (look [H, W, 3], confidence [H, W]) (`trusted_flow` from `plate` to `key_plate`)."""
+    to_key, trusted = trusted_flow(plate, key_plate, side, photometric)
+    return warp(np.ascontiguousarray(key_look, dtype=np.float32), to_key), trusted
 
 
 def random_move(n: int, h: int, w: int, shift: float, rotate: float, zoom: float,

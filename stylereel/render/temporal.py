@@ -2,7 +2,7 @@
 blended with the previous stylised frame carried along the plate's motion, where
 that motion can be trusted.
 
-- `motion(prev, cur)` (the reader's thread): optical flow from the current plate
+- `motion(prev, cur)` (the reader's thread, `flow.trusted_flow`): optical flow from the current plate
   frame to the previous one and back (OpenCV DIS at reduced resolution, then
   upsampled), and a confidence map: 1 where the forward-backward check passes and the
   previous plate, carried along the flow, matches the current one; 0 at occlusions,
@@ -20,10 +20,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
-from stylereel.flow import flow, occlusion_mask, warp
+from stylereel.flow import trusted_flow, warp
 
 FLOW_SIDE = 640  # flow is computed with the longer side at most this (bench/temporal.py: cost per 1080p frame)
 STRENGTH = 0.5  # the strongest blend that keeps the look: style distance within 5% of the frame-by-frame render (bench/temporal.py)
@@ -38,21 +37,7 @@ class Motion:
 
 def motion(prev: np.ndarray, cur: np.ndarray, side: int = FLOW_SIDE) -> Motion:
     """How the previous frame maps onto the current one, and where to trust it (frames in [0, 1] RGB)."""
-    h, w = cur.shape[:2]
-    s = min(1.0, side / max(h, w))
-    small = (max(8, round(w * s)), max(8, round(h * s)))
-    a = cv2.resize(cur, small, interpolation=cv2.INTER_AREA) if s < 1 else cur
-    b = cv2.resize(prev, small, interpolation=cv2.INTER_AREA) if s < 1 else prev
-    back, fwd = flow(a, b), flow(b, a)  # current -> previous, previous -> current
-    trusted = occlusion_mask(back, fwd)
-    carried = warp(np.ascontiguousarray(b, dtype=np.float32), back)
-    trusted *= (np.abs(carried - a).mean(-1) < PHOTOMETRIC).astype(np.float32)
-    trusted = cv2.erode(trusted, np.ones((3, 3), np.uint8))  # keep clear of occlusion edges
-    trusted = cv2.GaussianBlur(trusted, (0, 0), 1.5)  # soft edges: no seam where trust ends
-    if s < 1:
-        back = cv2.resize(back, (w, h), interpolation=cv2.INTER_LINEAR) / s
-        trusted = cv2.resize(trusted, (w, h), interpolation=cv2.INTER_LINEAR)
-    return Motion(back.astype(np.float32), np.clip(trusted, 0, 1))
+    return Motion(*trusted_flow(cur, prev, side, PHOTOMETRIC))
 
 
 class TemporalBlend:
