@@ -49,7 +49,8 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=5.0)
     ap.add_argument("--work", type=Path, default=ROOT / "bench" / "runs" / "keyframes")
     ap.add_argument("--sheet", type=Path, default=ROOT / "docs" / "images" / "keyframes_tree.png")
-    ap.add_argument("--reuse", action="store_true", help="score the models already trained in --work")
+    ap.add_argument("--train", nargs="*", choices=("unguided", "guided"), default=["unguided", "guided"],
+                    help="the generators to train afresh (none: score those already in --work)")
     args = ap.parse_args()
 
     shot = PaintedShot(args.data, args.look, [k - 1 for k in args.keyframes], 1)
@@ -58,13 +59,12 @@ def main() -> None:
     truth = [shot.paint(f) for f in frames]
     movie = f"{args.data / 'video' / 'tree.avi'}:1-{n}"
     painted = args.work / "painted" / "key.####.png"
-    if not args.reuse:
-        shutil.rmtree(args.work, ignore_errors=True)
-        for k in args.keyframes:
-            write_image(args.work / "painted" / f"key.{k:04d}.png", truth[k - 1], bit_depth=16)
-        pairs = f"{movie}={painted}"
-        train_timed(["--pairs", pairs], args.work / "unguided", args.minutes, [])
-        train_timed(["--pairs", pairs], args.work / "guided", args.minutes, ["--data.mode=guided"])
+    shutil.rmtree(args.work / "painted", ignore_errors=True)
+    for k in args.keyframes:
+        write_image(args.work / "painted" / f"key.{k:04d}.png", truth[k - 1], bit_depth=16)
+    for name in args.train:
+        shutil.rmtree(args.work / name, ignore_errors=True)
+        train_timed(["--pairs", f"{movie}={painted}"], args.work / name, args.minutes, ["--data.mode=guided"] if name == "guided" else [])
 
     outputs = {}
     for name in ("unguided", "guided"):

@@ -53,7 +53,7 @@ def train_timed(data_args: list[str], out: Path, minutes: float, overrides: list
 
 
 def write_section(name: str, title: str, body: str) -> None:
-    command = " ".join(["python", rel_path(sys.argv[0]), *sys.argv[1:]])
+    command = " ".join(["python", rel_path(sys.argv[0]), *map(_portable, sys.argv[1:])])
     block = (
         f"<!-- {name}:start -->\n## {title}\n\n"
         f"Command: `{command}`  \nMeasured {date.today().isoformat()} on {machine()}.\n\n{body.strip()}\n"
@@ -63,6 +63,13 @@ def write_section(name: str, title: str, body: str) -> None:
     pattern = re.compile(rf"<!-- {re.escape(name)}:start -->.*?<!-- {re.escape(name)}:end -->\n", re.S)
     text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + block
     RESULTS.write_text(text)
+
+
+def _portable(arg: str) -> str:
+    """An absolute path on the command line as the repo root would see it (`../shared/data`): no machine's paths in the record."""
+    import os
+
+    return os.path.relpath(arg, Path(__file__).resolve().parent.parent) if os.path.isabs(arg) else arg
 
 
 def rel_path(script: str | Path) -> str:

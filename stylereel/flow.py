@@ -51,19 +51,29 @@ def trusted_flow(frame: np.ndarray, other: np.ndarray, side: int = 640, photomet
     forward-backward check passes and `other` carried along the flow matches `frame` to
     within `photometric` (mean absolute), eroded and softened at its edges; 0 at
     occlusions, new content and changed light."""
+    return trusted_flows(frame, other, side, photometric, both=False)[0]
+
+
+def trusted_flows(frame: np.ndarray, other: np.ndarray, side: int = 640, photometric: float = 0.12,
+                  both: bool = True) -> list[tuple[np.ndarray, np.ndarray]]:
+    """`trusted_flow` from `frame` to `other` and, with `both`, from `other` to `frame`, from the
+    same pair of flows (no extra flow computed)."""
     h, w = frame.shape[:2]
     s = min(1.0, side / max(h, w))
     size = (max(8, round(w * s)), max(8, round(h * s)))
     small = (lambda im: cv2.resize(im, size, interpolation=cv2.INTER_AREA)) if s < 1 else (lambda im: im)
     a, b = small(frame), small(other)
     there, back = flow(a, b), flow(b, a)
-    trusted = occlusion_mask(there, back)
-    trusted *= (np.abs(warp(np.ascontiguousarray(b, dtype=np.float32), there) - a).mean(-1) < photometric).astype(np.float32)
-    trusted = cv2.GaussianBlur(cv2.erode(trusted, np.ones((3, 3), np.uint8)), (0, 0), 1.5)  # clear of edges, soft
-    if s < 1:
-        there = cv2.resize(there, (w, h), interpolation=cv2.INTER_LINEAR) / s
-        trusted = cv2.resize(trusted, (w, h), interpolation=cv2.INTER_LINEAR)
-    return there.astype(np.float32), np.clip(trusted, 0, 1).astype(np.float32)
+    out = []
+    for fw, bw, x, y in [(there, back, a, b), (back, there, b, a)][: 2 if both else 1]:
+        trusted = occlusion_mask(fw, bw)
+        trusted *= (np.abs(warp(np.ascontiguousarray(y, dtype=np.float32), fw) - x).mean(-1) < photometric).astype(np.float32)
+        trusted = cv2.GaussianBlur(cv2.erode(trusted, np.ones((3, 3), np.uint8)), (0, 0), 1.5)  # clear of edges, soft
+        if s < 1:
+            fw = cv2.resize(fw, (w, h), interpolation=cv2.INTER_LINEAR) / s
+            trusted = cv2.resize(trusted, (w, h), interpolation=cv2.INTER_LINEAR)
+        out.append((fw.astype(np.float32), np.clip(trusted, 0, 1).astype(np.float32)))
+    return out
 
 
 def carry(key_plate: np.ndarray, key_look: np.ndarray, plate: np.ndarray, side: int = 640,
@@ -72,6 +82,17 @@ def carry(key_plate: np.ndarray, key_look: np.ndarray, plate: np.ndarray, side: 
     (look [H, W, 3], confidence [H, W]) (`trusted_flow` from `plate` to `key_plate`)."""
     to_key, trusted = trusted_flow(plate, key_plate, side, photometric)
     return warp(np.ascontiguousarray(key_look, dtype=np.float32), to_key), trusted
+
+
+def mix(carried: list[tuple[np.ndarray, np.ndarray, float]]) -> np.ndarray:
+    """Looks carried from several keyframes (`carry`), each with its distance in frames,
+    mixed per pixel by confidence and closeness in time, so the mix moves smoothly from
+    one keyframe to the next, with the larger confidence: [H, W, 4]."""
+    weights = [confidence / (1.0 + abs(distance)) + 1e-6 for _, confidence, distance in carried]
+    total = sum(weights)
+    look = sum(w[..., None] * lk for w, (lk, _, _) in zip(weights, carried)) / total[..., None]
+    confidence = np.maximum.reduce([c for _, c, _ in carried])
+    return np.concatenate([look, confidence[..., None]], -1).astype(np.float32)
 
 
 def random_move(n: int, h: int, w: int, shift: float, rotate: float, zoom: float,

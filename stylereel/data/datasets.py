@@ -22,7 +22,7 @@ from stylereel.config import DataConfig
 from stylereel.data.crops import CropSampler
 from stylereel.data.images import load_images, load_pairs
 from stylereel.errors import StylereelError
-from stylereel.flow import carry, random_move
+from stylereel.flow import carry, mix, random_move
 from stylereel.registry import Registry
 
 DATASETS: Registry[type] = Registry("data mode")
@@ -76,18 +76,23 @@ class PairedData:
 class GuidedData:
     """Painted keyframes as in paired mode, each crop also shown as another frame of the
     shot: moved by a random affine (the camera: up to `MOVE` px, degrees, zoom) and a smooth
-    non-rigid wobble (leaves, cloth: up to `WOBBLE` px), with a patch of other picture moved
-    in over part of it (`OCCLUDE` of the crops: something passing in front), and the
-    keyframe's look carried onto it by estimated optical flow with its confidence
-    (`flow.carry`), exactly as the renderer carries it, flow errors included. A fraction
-    `NO_GUIDE` of the crops get no guide at all (a frame far from every keyframe), so the
-    network also draws the look by itself."""
+    non-rigid wobble (leaves, cloth: up to `WOBBLE` px), with a patch of another crop's
+    picture moved in over part of it (`OCCLUDE` of the crops: something passing in front,
+    not seen in the keyframe), and the keyframe's look carried onto it by estimated optical
+    flow with its confidence (`flow.carry`), exactly as the renderer carries it, flow errors
+    included. `TWO_SIDED` of the guided crops lie between two keyframes, as most frames of
+    a shot do: a second view of the keyframe (its own random move) is carried too, and the
+    two are mixed by confidence and a random distance in time (`flow.mix`, the renderer's
+    mix). A fraction `NO_GUIDE` of the crops get no guide at all (a frame far from every
+    keyframe), so the network also draws the look by itself."""
 
     provides = ("plate", "target", "guide")
     look, condition = "target", "plate"
     MOVE = (12.0, 3.0, 0.06)  # shift in pixels, rotation in degrees, zoom
     WOBBLE = 4.0
     OCCLUDE = 0.5
+    TWO_SIDED = 0.5
+    FAR = 30  # frames to a keyframe, at most
     NO_GUIDE = 0.2
 
     def __init__(self, cfg: DataConfig):
@@ -101,28 +106,37 @@ class GuidedData:
                                   cfg.scale_jitter, cfg.flip)
         self.preview = {"plate": xs[0], "target": ys[0], "guide": torch.cat([ys[0], torch.ones_like(ys[0][:1])])}
 
-    def sample(self, n: int, gen: torch.Generator) -> dict[str, torch.Tensor]:
-        crops = self._pairs.sample(n, gen)
-        plate, target = crops["plate"], crops["target"]
-        big = plate.shape[-1]
+    def _moved(self, crops: dict[str, torch.Tensor], gen: torch.Generator) -> dict[str, torch.Tensor]:
+        n, big = crops["plate"].shape[0], crops["plate"].shape[-1]
         grid = random_move(n, big, big, *self.MOVE, generator=gen)
         wobble = torch.randn(n, 2, 4, 4, generator=gen) * (self.WOBBLE * 2 / big)
         grid = grid + F.interpolate(wobble, size=(big, big), mode="bicubic", align_corners=False).permute(0, 2, 3, 1)
-        moved = {k: F.grid_sample(v, grid, mode="bilinear", padding_mode="reflection", align_corners=False) for k, v in crops.items()}
+        return {k: F.grid_sample(v, grid, mode="bilinear", padding_mode="reflection", align_corners=False) for k, v in crops.items()}
+
+    def sample(self, n: int, gen: torch.Generator) -> dict[str, torch.Tensor]:
+        crops = self._pairs.sample(n, gen)
+        big = crops["plate"].shape[-1]
+        moved = self._moved(crops, gen)
         for i in torch.nonzero(torch.rand(n, generator=gen) < self.OCCLUDE).flatten().tolist():
             side = int(torch.randint(big // 6, big // 3, (1,), generator=gen))
             (y0, x0), (y1, x1) = (torch.randint(0, big - side, (2, 2), generator=gen)).tolist()
-            for k in moved:  # the same picture and its painted look, from elsewhere in the crop
-                moved[k][i, :, y0 : y0 + side, x0 : x0 + side] = moved[k][i, :, y1 : y1 + side, x1 : x1 + side].clone()
-        unguided = torch.rand(n, generator=gen) < self.NO_GUIDE
+            j = (i + 1) % n  # another crop's picture and its painted look (the crop's own when alone)
+            for k in moved:
+                moved[k][i, :, y0 : y0 + side, x0 : x0 + side] = crops[k][j, :, y1 : y1 + side, x1 : x1 + side]
+        other = self._moved(crops, gen)  # the keyframe on the other side of the frame
+        kind = torch.rand(n, generator=gen)
+        far = torch.randint(1, self.FAR + 1, (n, 2), generator=gen).tolist()
+        hwc = lambda t: np.ascontiguousarray(t.permute(1, 2, 0).numpy())  # noqa: E731
         guides = []
         for i in range(n):
-            if unguided[i]:
+            if kind[i] < self.NO_GUIDE:
                 guides.append(torch.zeros(4, big, big))
                 continue
-            hwc = lambda t: np.ascontiguousarray(t.permute(1, 2, 0).numpy())  # noqa: E731
-            look, confidence = carry(hwc(plate[i]), hwc(target[i]), hwc(moved["plate"][i]), side=big)
-            guides.append(torch.cat([torch.from_numpy(look).permute(2, 0, 1), torch.from_numpy(confidence)[None]]))
+            frame = hwc(moved["plate"][i])
+            carried = [(*carry(hwc(crops["plate"][i]), hwc(crops["target"][i]), frame, side=big), -far[i][0])]
+            if kind[i] < self.NO_GUIDE + (1 - self.NO_GUIDE) * self.TWO_SIDED:
+                carried.append((*carry(hwc(other["plate"][i]), hwc(other["target"][i]), frame, side=big), far[i][1]))
+            guides.append(torch.from_numpy(mix(carried)).permute(2, 0, 1))
         o, s = (big - self.size) // 2, self.size
         cut = lambda t: t[..., o : o + s, o : o + s].contiguous()  # noqa: E731
         return {"plate": cut(moved["plate"]), "target": cut(moved["target"]), "guide": cut(torch.stack(guides))}
