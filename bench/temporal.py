@@ -1,6 +1,6 @@
 """Temporal stability on a real shot: warping error (Lai et al. 2018) of the shipped
-Starry Night look rendered frame by frame and with `--temporal` (a sweep of the
-blend strength), against Magenta's multistyle26 network frame by frame and the
+Starry Night look rendered frame by frame, with `--temporal` (a sweep of the
+blend strength) and with `--temporal --both-ways` (the offline mode), against Magenta's multistyle26 network frame by frame and the
 plate itself; style and content distance of each (stability must not wash out the
 look); the extra cost of `--temporal` per 1080p frame.
 
@@ -33,12 +33,13 @@ from stylereel.metrics.style import StyleMetrics  # noqa: E402
 from stylereel.metrics.temporal import plot_errors, warping_errors  # noqa: E402
 from stylereel.render.contact_sheet import write_contact_sheet  # noqa: E402
 from stylereel.render.stylize import Stylizer  # noqa: E402
-from stylereel.render.temporal import STRENGTH, TemporalBlend, motion  # noqa: E402
+from stylereel.render.temporal import STRENGTH, TemporalBlend, motion, motions  # noqa: E402
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, required=True)
     ap.add_argument("--strengths", type=float, nargs="+", default=[0.5, 0.7, 0.8, 0.9])
+    ap.add_argument("--both-ways", type=float, nargs="*", default=[0.5, 0.7], help="strengths to render both ways")
     ap.add_argument("--magenta-look", type=int, default=12)
     ap.add_argument("--strip", type=Path, default=ROOT / "docs" / "images" / "temporal_tree.png")
     ap.add_argument("--curve", type=Path, default=ROOT / "docs" / "images" / "temporal_tree_curve.png")
@@ -57,9 +58,11 @@ def main() -> None:
     stylizer = Stylizer(LOOK, device="cpu")
     outputs: dict[str, list[np.ndarray]] = {"plate": frames}
     with tempfile.TemporaryDirectory() as tmp:
-        for name, strength in [("stylereel, frame by frame", None)] + [(f"stylereel --temporal {s:g}", s) for s in args.strengths]:
+        renders = [("stylereel, frame by frame", None, False)] + [(f"stylereel --temporal {s:g}", s, False) for s in args.strengths]
+        renders += [(f"stylereel --temporal {s:g} --both-ways", s, True) for s in args.both_ways]
+        for name, strength, both in renders:
             out = Path(tmp) / name.replace(" ", "_").replace(",", "") / "f.####.png"
-            report = stylizer.render(spec, out, temporal=strength, depth="16", log=False)
+            report = stylizer.render(spec, out, temporal=strength, both_ways=both, depth="16", log=False)
             assert report.ok, report.summary()
             outputs[name] = [read_image(out.parent / f"f.{i:04d}.png").rgb for i in range(1, n + 1)]
 
@@ -89,14 +92,18 @@ def main() -> None:
     big = [cv2.resize(f, (1920, 1080), interpolation=cv2.INTER_CUBIC) for f in frames[:6]]
     blend = TemporalBlend(STRENGTH)
     blend(big[0], None)
-    t_motion = t_blend = 0.0
+    both = TemporalBlend(STRENGTH, both_ways=True)
+    t_motion = t_blend = t_motions = t_both = 0.0
     for a, b in zip(big, big[1:]):
         t0 = time.perf_counter()
         m = motion(a, b)
         t1 = time.perf_counter()
         blend(b, m)
-        t_motion += t1 - t0
-        t_blend += time.perf_counter() - t1
+        t2 = time.perf_counter()
+        back, ahead = motions(a, b)
+        t3 = time.perf_counter()
+        both(b, back, (ahead, a))  # the cost of a blend with both neighbours (the pairing does not matter for time)
+        t_motion, t_blend, t_motions, t_both = t_motion + t1 - t0, t_blend + t2 - t1, t_motions + t3 - t2, t_both + time.perf_counter() - t3
     k = len(big) - 1
 
     base = rows[1]
@@ -118,17 +125,19 @@ def main() -> None:
         "",
         f"Extra cost of `--temporal` per 1920x1080 frame: motion {1000 * t_motion / k:.0f} ms (flow both ways at "
         f"{min(1920, 640)} px wide, on the reader's thread beside the network), blend {1000 * t_blend / k:.0f} ms (writer's thread). "
-        f"Default strength: {STRENGTH}.",
+        f"Both ways: motion {1000 * t_motions / k:.0f} ms (the same two flows, checked in both directions), blend "
+        f"{1000 * t_both / k:.0f} ms; each frame is written once the next one is rendered. Default strength: {STRENGTH}.",
         "",
-        f"Frames: `{rel_path(args.strip)}` (consecutive frames: plate, frame by frame, --temporal {STRENGTH}); "
+        f"Frames: `{rel_path(args.strip)}` (consecutive frames: plate, frame by frame, --temporal {STRENGTH}, both ways); "
         f"per-frame curves: `{rel_path(args.curve)}`.",
     ]
     default = f"stylereel --temporal {STRENGTH:g}"
-    pick = [frames, outputs["stylereel, frame by frame"]] + ([outputs[default]] if default in outputs else [])
-    names = ["plate", "frame by frame", f"--temporal {STRENGTH:g}"]
+    two = f"{default} --both-ways"
+    pick = [frames, outputs["stylereel, frame by frame"]] + [outputs[k_] for k_ in (default, two) if k_ in outputs]
+    names = ["plate", "frame by frame", f"--temporal {STRENGTH:g}", "--both-ways"]
     idx = list(range(20, 26))
     write_contact_sheet(args.strip, [[p[i] for p in pick] for i in idx], [[f"{nm} {i + 1}" for nm in names] for i in idx], height=160)
-    plot_errors(args.curve, {k_: v for k_, v in curves.items() if k_ in ("plate", "stylereel, frame by frame", default) or k_.startswith("Magenta")},
+    plot_errors(args.curve, {k_: v for k_, v in curves.items() if k_ in ("plate", "stylereel, frame by frame", default, two) or k_.startswith("Magenta")},
                 title="tree.avi: warping error per frame pair")
     write_section("temporal", "Temporal stability: frame by frame against --temporal", "\n".join(lines))
     print("\n".join(lines))

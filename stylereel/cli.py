@@ -113,8 +113,8 @@ def _fit(cfg, out: Path, resume: bool) -> Path:
 
 @app.command()
 def stylize(
-    model: Path = typer.Argument(..., help="run directory or model directory"),
-    inputs: List[str] = typer.Argument(..., help="stills or folders, a sequence (plate.####.exr, plate.%04d.dpx, with an optional :1001-1100) or a movie"),
+    args: List[str] = typer.Argument(..., metavar="[MODEL] INPUTS...", help="a run or model directory (unless --look), then stills or folders, a sequence (plate.####.exr, plate.%04d.dpx, with an optional :1001-1100) or a movie"),
+    look: Optional[str] = typer.Option(None, help="render in a built-in look instead of a trained MODEL (stylereel looks)"),
     output: Path = typer.Option(..., "-o", "--output", help="a file (one still), a folder (stills), a pattern out/shot_look.####.exr, or a movie (.mov ProRes, .mp4 H.264)"),
     frames: Optional[str] = typer.Option(None, help="frame range of a sequence or movie: 1001-1100, 1001-1100x2, 1001,1005,1010-1020"),
     overwrite: bool = typer.Option(False, help="render frames whose output exists again (default: skip them, so a stopped render resumes)"),
@@ -125,11 +125,24 @@ def stylize(
     keyframes: Optional[str] = typer.Option(None, help="painted frames of this shot (painted.####.png, numbered like it) for a guided look (--data.mode=guided)"),
     temporal: bool = typer.Option(False, "--temporal", help="blend each frame with the previous one carried along the plate's motion (no boiling where the scene holds still)"),
     temporal_strength: Optional[float] = typer.Option(None, help="how much of the carried previous frame a trusted pixel takes, 0..0.95 (default: the tuned value; implies --temporal)"),
+    both_ways: bool = typer.Option(False, "--both-ways", help="offline renders: blend with the next frame as well as the previous one (no lag, steadier; implies --temporal)"),
+    texture_scale: Optional[float] = typer.Option(None, help="stroke size relative to the frame: 1 reads at any resolution as at 1080p, 2 twice as coarse, 0.5 finer (default: the frame's own pixels)"),
+    preserve_color: Optional[str] = typer.Option(None, help="keep the plate's colour: 'luminance' (the look's luminance, the plate's chroma) or 'palette' (the look's texture in the plate's palette)"),
+    preserve_lighting: float = typer.Option(0.0, help="0..1: how much of the plate's shading and exposure (low-frequency luminance) replaces the look's"),
     depth: Optional[str] = typer.Option(None, help="output precision: 8, 10, 12, 16 (integer formats), half or float (EXR); default: the input's where the format holds it"),
     device: str = typer.Option("auto", help="auto | cpu | cuda"),
 ) -> None:
-    """Render stills, sequences and movies in a trained look (precision, alpha, colour space, frame rate, timecode and audio kept)."""
+    """Render stills, sequences and movies in a trained or built-in look (precision, alpha, colour space, frame rate, timecode and audio kept)."""
     from fractions import Fraction
+
+    if look is not None:
+        from stylereel.looks import look_dir
+
+        model, inputs = look_dir(look), args
+    elif len(args) < 2:
+        _fail("stylize needs a MODEL and at least one INPUT (or --look NAME and the INPUTs)")
+    else:
+        model, inputs = Path(args[0]), args[1:]
 
     from stylereel.render.stylize import Stylizer
 
@@ -145,15 +158,22 @@ def stylize(
     from stylereel.render.shot import plan_destination
     from stylereel.render.temporal import STRENGTH
 
-    strength = temporal_strength if temporal_strength is not None else (STRENGTH if temporal else None)
+    strength = temporal_strength if temporal_strength is not None else (STRENGTH if temporal or both_ways else None)
     if strength is not None and not 0 <= strength <= 0.95:
         _fail(f"--temporal-strength: must be between 0 and 0.95, got {temporal_strength}")
 
+    from stylereel.render.controls import Controls
+
+    try:
+        controls = Controls(texture_scale, preserve_color, preserve_lighting)
+    except ValueError as exc:
+        _fail(str(exc))
     source = open_source(list(inputs), frames)  # checked whole before the model loads
     plan_destination(source, output)
     stylizer = Stylizer(model, device=device)
     report = stylizer.render(source, output, overwrite=overwrite, colorspace_in=colorspace_in, colorspace_out=colorspace_out,
-                             codec=codec, fps=rate, depth=depth, progress=True, temporal=strength, keyframes=keyframes)
+                             codec=codec, fps=rate, depth=depth, progress=True, temporal=strength, both_ways=both_ways,
+                             keyframes=keyframes, controls=controls)
     problems = list(report.failed.values())
     for problem in problems[:SHOWN_FAILURES]:
         typer.echo(f"stylereel: error: {problem}", err=True)
@@ -212,21 +232,35 @@ def eval_(
 
 @app.command()
 def demo(
-    out: Path = typer.Option(Path("stylereel-demo"), "--out", help="where to write the run and the contact sheet"),
-    minutes: float = typer.Option(1.0, help="training budget"),
+    out: Path = typer.Option(Path("stylereel-demo"), "--out", help="where to write the movie, the stills and the contact sheet"),
+    look: str = typer.Option("starry_night", help="a built-in look (stylereel looks)"),
 ) -> None:
-    """Train a Starry Night look on the bundled photos and render a before/after sheet."""
-    from stylereel.demo import demo_config, render_demo_sheet
-    from stylereel.train.checkpoint import has_state
+    """Render the bundled sample clip and photos in a built-in look (no training): a movie, stills and a before/after sheet."""
+    from stylereel.demo import run_demo
+    from stylereel.looks import look_dir
 
-    if has_state(out):
-        _fail(f"{out}: already holds a demo run; remove it or pass --out elsewhere")
-    cfg = demo_config(minutes)
-    typer.echo(f"training a Starry Night look for {minutes:g} min on the bundled photos -> {out}")
-    model_dir = _fit(cfg, out, resume=False)
-    sheet = render_demo_sheet(model_dir, out / "contact_sheet.png")
-    typer.echo(f"model: {model_dir}")
-    typer.echo(f"contact sheet: {sheet}")
+    look_dir(look)  # a wrong name fails before anything is written
+    typer.echo(f"rendering the bundled clip and photos in the built-in look {look!r} -> {out}")
+    result = run_demo(out, look)
+    typer.echo(f"movie: {result.movie}")
+    typer.echo(f"stills: {out / 'stills'}")
+    typer.echo(f"contact sheet: {result.sheet}")
+    typer.echo("train your own look: stylereel train --content PLATES --style PAINTING --out runs/mine --minutes 10")
+
+
+@app.command()
+def looks(
+    sheet: Optional[Path] = typer.Option(None, help="also write a thumbnail sheet: every built-in look on a bundled photo"),
+) -> None:
+    """List the built-in looks (stylereel stylize --look NAME INPUT -o OUTPUT)."""
+    from stylereel.looks import describe, names
+
+    for name in names():
+        typer.echo(f"{name:14s} {describe(name)}")
+    if sheet is not None:
+        from stylereel.demo import write_looks_sheet
+
+        typer.echo(f"sheet: {write_looks_sheet(sheet)}")
 
 
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks (see bench/RESULTS.md).")

@@ -1,36 +1,67 @@
-"""`stylereel demo`: the main job on built-in defaults, from images bundled in the package."""
+"""`stylereel demo`: the main job on built-in defaults. The sample clip bundled in the
+package (a real camera shot) and the bundled photos rendered in a built-in look, no
+training: a movie through the shot renderer (flicker handled both ways), the stills, and
+a before/after contact sheet.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from stylereel.config import RunConfig
-from stylereel.data.images import load_images
+from stylereel.errors import StylereelError
+from stylereel.io.frames import read_image
+from stylereel.io.media import open_source
+from stylereel.looks import look_dir, names
 from stylereel.render.contact_sheet import write_contact_sheet
 from stylereel.render.stylize import Stylizer
-from stylereel.run import build_config
+from stylereel.render.temporal import STRENGTH
+
+CLIP_FRAMES_SHOWN = (1, 24, 48)
 
 
 def demo_dir() -> Path:
     return Path(str(resources.files("stylereel") / "assets" / "demo"))
 
 
-def demo_config(minutes: float) -> RunConfig:
-    d = demo_dir()
-    # A one-minute demo starts from the shipped base: recognisable from the first steps (random init is mush that
-    # early). The time budget ends the run.
-    return build_config(content=[d / "content"], style=[d / "style"], minutes=minutes, steps=100_000,
-                        overrides=["model.init=base", "train.checkpoint_every=100"])
+@dataclass
+class DemoResult:
+    movie: Path
+    stills: list[Path]
+    sheet: Path
 
 
-def render_demo_sheet(model_dir: Path, path: Path) -> Path:
+def run_demo(out: Path, look: str) -> DemoResult:
     d = demo_dir()
-    stylizer = Stylizer(model_dir)
+    stylizer = Stylizer(look_dir(look))
+    clip = d / "clip" / "tree.mp4"
+    movie = out / f"tree_{look}.mp4"
+    report = stylizer.render(str(clip), movie, overwrite=True, temporal=STRENGTH, both_ways=True)
+    if not report.ok:
+        raise StylereelError(f"{movie}: {report.summary()}")
+    photos = sorted(p for folder in ("content", "heldout") for p in (d / folder).iterdir())
+    stills = []
+    for p in photos:
+        dst = out / "stills" / f"{p.stem}_{look}.png"
+        stylizer.stylize_file(p, dst)
+        stills.append(dst)
     rows, labels = [], []
-    for folder, tag in (("content", "trained on"), ("heldout", "held out")):
-        for img in load_images([d / folder]):
-            x = img.permute(1, 2, 0).numpy()
-            rows.append([x, stylizer(x)])
-            labels.append([f"before ({tag})", "after"])
-    return write_contact_sheet(path, rows, labels)
+    shown = ",".join(map(str, CLIP_FRAMES_SHOWN))
+    before, after = open_source(f"{clip}:{shown}"), open_source(f"{movie}:{shown}")
+    for (i, plate, _), (_, styled, _) in zip(before.frames(), after.frames()):
+        rows.append([plate.rgb, styled.rgb])
+        labels.append([f"clip frame {before.numbers[i]}", look])
+    for p, dst in zip(photos, stills):
+        rows.append([read_image(p).rgb, read_image(dst).rgb])
+        labels.append([p.name, look])
+    sheet = write_contact_sheet(out / "contact_sheet.png", rows, labels)
+    return DemoResult(movie, stills, sheet)
+
+
+def write_looks_sheet(path: Path, per_row: int = 4) -> Path:
+    """Every built-in look on a held-out bundled photo, labelled with its name."""
+    photo = read_image(sorted((demo_dir() / "heldout").iterdir())[0]).rgb
+    cells = [(photo, "photo")] + [(Stylizer(look_dir(n))(photo), n) for n in names()]
+    rows = [cells[i : i + per_row] for i in range(0, len(cells), per_row)]
+    return write_contact_sheet(path, [[c[0] for c in r] for r in rows], [[c[1] for c in r] for r in rows], height=200)

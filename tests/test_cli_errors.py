@@ -149,10 +149,12 @@ def test_eval_without_grams_asks_for_style(files, model, tmp_path):
     assert_clean_error(run("eval", copy, "--content", files["home"]), "no style Grams", "--style")
 
 
-def test_demo_and_bench_user_errors(tmp_path):
-    (tmp_path / "checkpoints").mkdir()
-    (tmp_path / "checkpoints" / "state.pt").write_bytes(b"x")
-    assert_clean_error(run("demo", "--out", tmp_path), "already holds a demo run")
-    assert_clean_error(run("demo", "--out", tmp_path / "new", "--minutes", 0), "minutes", "positive")
+def test_demo_looks_and_bench_user_errors(tmp_path, files):
+    assert_clean_error(run("demo", "--out", tmp_path / "d", "--look", "stary_night"), "no built-in look 'stary_night'",
+                       "did you mean 'starry_night'")
+    assert not (tmp_path / "d").exists()
+    assert_clean_error(run("stylize", "--look", "starrynight", files["home"], "-o", tmp_path / "o.png"), "did you mean 'starry_night'")
+    assert_clean_error(run("stylize", files["home"], "-o", tmp_path / "o.png"), "needs a MODEL and at least one INPUT")
+    assert not (tmp_path / "o.png").exists()
     assert_clean_error(run("bench", "speed", "--size", "8k"), "unknown size '8k'")
     assert_clean_error(run("bench", "speed", "--onnx", tmp_path / "x.onnx"), "x.onnx", "no such ONNX file")

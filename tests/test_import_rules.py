@@ -25,7 +25,8 @@ RULES = {
     "render": {"render", "io", "model", "nets"},
     "run": {"config", "losses", "nets", "io"},
     "evaluate": {"render", "metrics", "data", "io", "model"},
-    "demo": {"render", "data", "config", "run"},
+    "looks": set(),
+    "demo": {"render", "io", "looks"},
     "benchmark": {"benchmark", "nets", "render"},
 }
 

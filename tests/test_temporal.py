@@ -10,7 +10,7 @@ import pytest
 
 from stylereel.io.frames import read_image, write_image
 from stylereel.metrics.temporal import warping_errors
-from stylereel.render.temporal import TemporalBlend, motion
+from stylereel.render.temporal import TemporalBlend, motion, motions
 
 RNG = np.random.default_rng(0)
 
@@ -51,6 +51,19 @@ def test_blending_along_the_motion_removes_boiling_but_not_the_picture(pan):
     assert np.mean(warping_errors(pan, out)) < 0.5 * np.mean(warping_errors(pan, noisy))
     # It follows the pan rather than freezing: each blended frame stays close to its own clean look.
     assert np.abs(out[-1] - stable[-1])[:, 8:-8].mean() < np.abs(noisy[-1] - stable[-1])[:, 8:-8].mean()
+
+
+def test_both_ways_is_steadier_and_closer_to_the_picture_than_forward_only(pan):
+    stable = [look(f) for f in pan]
+    noisy = [np.clip(o + RNG.normal(0, 0.05, o.shape), 0, 1).astype(np.float32) for o in stable]
+    pairs = [motions(pan[t - 1], pan[t]) for t in range(1, len(pan))]  # (back at t, ahead at t - 1)
+    forward, both = TemporalBlend(0.5), TemporalBlend(0.5, both_ways=True)
+    fw = [forward(noisy[t], pairs[t - 1][0] if t else None) for t in range(len(pan))]
+    bw = [both(noisy[t], pairs[t - 1][0] if t else None, (pairs[t][1], noisy[t + 1]) if t + 1 < len(pan) else None)
+          for t in range(len(pan))]
+    assert np.mean(warping_errors(pan, bw)) < 0.8 * np.mean(warping_errors(pan, fw))
+    inner = lambda outs: np.mean([np.abs(o - s)[:, 8:-8].mean() for o, s in zip(outs, stable)])  # noqa: E731
+    assert inner(bw) < inner(fw)
 
 
 def test_new_content_is_not_smeared_with_the_previous_frame(pan):
@@ -103,3 +116,26 @@ def test_a_resumed_temporal_render_continues_the_blend(pan, tmp_path):
         assert np.abs(resumed - whole).max() < 2e-3  # 16-bit PNG of frame 4 primes the blend
     # without frame 4 to carry, the same frames come out differently: the context is what made them match
     assert np.abs(read_image(tmp_path / "fresh" / "o.0005.png").rgb - read_image(tmp_path / "full" / "o.0005.png").rgb).mean() > 5e-3
+
+
+def test_both_ways_render_writes_every_frame_once_and_differs_from_forward(pan, tmp_path):
+    from importlib import resources
+
+    from stylereel.render.stylize import Stylizer
+
+    for t, f in enumerate(pan):
+        write_image(tmp_path / "in" / f"p.{t + 1:04d}.png", f, bit_depth=16)
+    good = (tmp_path / "in" / "p.0005.png").read_bytes()
+    (tmp_path / "in" / "p.0005.png").write_bytes(good[: len(good) // 2])  # a broken frame mid-shot: the blend restarts around it
+    stylizer = Stylizer(str(resources.files("stylereel") / "assets" / "looks" / "starry_night"), device="cpu")
+    src = str(tmp_path / "in" / "p.####.png")
+    fw = stylizer.render(src, tmp_path / "fw" / "o.####.png", temporal=0.5, depth="16")
+    bw = stylizer.render(src, tmp_path / "bw" / "o.####.png", temporal=0.5, both_ways=True, depth="16")
+    assert sorted(bw.done) == bw.done == fw.done == [1, 2, 3, 4, 6, 7, 8] and list(bw.failed) == [5]
+    log = json.loads((tmp_path / "bw" / "o.render.json").read_text())
+    assert log["temporal_both_ways"] is True and log["frames"]["5"]["status"] == "failed"
+    first = lambda d, n: read_image(tmp_path / d / f"o.{n:04d}.png").rgb  # noqa: E731
+    assert np.abs(first("bw", 1) - first("fw", 1)).mean() > 1e-3  # frame 1 already looks ahead to frame 2
+    plain = stylizer.render(src, tmp_path / "plain" / "o.####.png", frames="6", depth="16")
+    assert plain.ok and np.abs(first("plain", 6) - first("fw", 6)).max() < 1e-4  # after the broken frame the blend starts afresh
+    assert np.abs(first("bw", 6) - first("plain", 6)).mean() > 1e-3  # ... and, both ways, looks ahead to frame 7 at once

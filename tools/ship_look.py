@@ -1,6 +1,6 @@
 """Ship a trained look inside the package: `stylereel/assets/looks/NAME/`.
 
-    python tools/ship_look.py RUN_OR_MODEL_DIR NAME --source "how it was trained"
+    python tools/ship_look.py RUN_OR_MODEL_DIR NAME --source "how it was trained" --description "what it looks like"
 
 Copies the model's generator as fp16 safetensors (half the size; the engine renders
 in fp32 or bf16 anyway) and its model.json with the training data reduced to file
@@ -30,6 +30,7 @@ def main() -> None:
     ap.add_argument("model", type=Path)
     ap.add_argument("name")
     ap.add_argument("--source", required=True, help="the command that trained it and its data's licences")
+    ap.add_argument("--description", required=True, help="what it looks like, in a few words (`stylereel looks`)")
     args = ap.parse_args()
 
     src = resolve_model_dir(args.model)
@@ -39,7 +40,7 @@ def main() -> None:
         data[key] = [Path(p).name for p in data.get(key) or []]
     if data.get("pairs"):
         data["pairs"] = Path(data["pairs"]).name
-    info["source"] = args.source
+    info["source"], info["description"] = args.source, args.description
     out = ROOT / "stylereel" / "assets" / "looks" / args.name
     out.mkdir(parents=True, exist_ok=True)
     weights = {k: v.half().contiguous() for k, v in load_file(str(src / "generator.safetensors")).items()}

@@ -32,13 +32,14 @@ import numpy as np
 
 from stylereel.errors import StylereelError
 from stylereel.io.atomic import atomic_write_text
-from stylereel.flow import carry
+from stylereel.flow import carry, mix
 from stylereel.io.color import SRGB, WorkingEncoding, default_space, resolve_space
 from stylereel.io.frames import IMAGE_EXTENSIONS, ImageError, output_sample, read_image, write_image
 from stylereel.io.media import DEFAULT_FPS, PastTheEnd, Source, open_source
 from stylereel.io.sequence import Sequence, format_frames, is_pattern
 from stylereel.io.video import WRITE_EXTENSIONS, MovieWriter, is_movie
-from stylereel.render.temporal import TemporalBlend, motion
+from stylereel.render.controls import Controls
+from stylereel.render.temporal import TemporalBlend, motion, motions
 
 DEPTHS = {"8": "uint8", "10": "uint10", "12": "uint12", "16": "uint16", "half": "half", "float": "float"}
 PREMULTIPLIED_FORMATS = (".exr",)  # EXR's convention; PNG, TIFF, DPX and ProRes 4444 carry straight alpha
@@ -160,12 +161,14 @@ class _Log:
 def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, frames: str | list[int] | None = None,
                 overwrite: bool = False, colorspace_in: str | None = None, colorspace_out: str | None = None,
                 codec: str | None = None, fps: Fraction | None = None, depth: str | None = None,
-                temporal: float | None = None, keyframes: str | None = None, progress: bool = False,
-                log: bool = True) -> RenderReport:
+                temporal: float | None = None, both_ways: bool = False, keyframes: str | None = None,
+                controls: Controls = Controls(), progress: bool = False, log: bool = True) -> RenderReport:
     """Render `src` (stills, a folder, a sequence pattern or a movie) in the look of `stylizer` to `out`.
     `depth`: the output frames' precision (8, 10, 12, 16, half, float) instead of the input's.
     `temporal`: blend each frame with the previous one carried along the plate's motion, with
-    this strength (`stylereel.render.temporal`; STRENGTH is the tuned default).
+    this strength (`stylereel.render.temporal`; STRENGTH is the tuned default); `both_ways`:
+    with the next one too (offline renders: no lag, steadier).
+    `controls`: texture scale, colour and lighting kept from the plate (`stylereel.render.controls`).
     `keyframes`: painted frames of this shot (a sequence numbered like it) for a guided look
     (`--data.mode=guided`): each frame gets the nearest one carried to it along the flow."""
     source = src if isinstance(src, Source) else open_source(src, frames)
@@ -207,8 +210,12 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
         "colorspace_out": space_out or default_space(dst.kind != "movie" and dst.paths[0].suffix.lower() == ".exr"),
         "working_encoding": SRGB, "alpha": "premultiplied (EXR), else straight",
         "device": str(stylizer.device), "overwrite": overwrite, "temporal": temporal,
+        "temporal_both_ways": both_ways if temporal is not None else None,
+        **controls.settings(),
     })
-    blend = TemporalBlend(temporal) if temporal is not None else None
+    if both_ways and temporal is None:
+        raise RenderError("both ways: blending with the next frame needs --temporal")
+    blend = TemporalBlend(temporal, both_ways) if temporal is not None else None
     keys = _load_keyframes(stylizer, source, keyframes, space_in) if stylizer.takes_guide else {}
     if keyframes is not None and not stylizer.takes_guide:
         raise RenderError(f"{stylizer.model_dir}: this look takes no keyframes (train one with --data.mode=guided)")
@@ -281,7 +288,7 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
                     moved = None
                     plate_in = net_in[0] if isinstance(net_in, tuple) else net_in
                     if blend is not None and previous is not None and previous[0] == i - 1 and previous[1].shape == plate_in.shape:
-                        moved = motion(previous[1], plate_in)
+                        moved = motions(previous[1], plate_in) if blend.both_ways else (motion(previous[1], plate_in), None)
                     previous = (i, plate_in)
                     loaded.put((i, frame, net_in, residual, None, moved))
                 except Exception as exc:  # noqa: BLE001 - one bad frame must not stop the shot
@@ -291,40 +298,60 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
             loaded.put(None)
 
     last_good: list = [None]
+    pending: list = [None]  # both ways: the frame waiting for the next one, (i, frame, network output, residual, motion back, t0)
+
+    def finish(i, frame, out_rgb, residual, t0) -> None:
+        rgb = encoding(frame).decode(out_rgb, residual, out_space(i))
+        if frame.alpha is not None and _premultiplied(frame):
+            rgb = rgb * np.asarray(frame.alpha, np.float32)[..., None]
+        if movie is not None:
+            movie.write(rgb, _float_alpha(frame.alpha))
+            last_good[0] = (rgb, _float_alpha(frame.alpha))
+        else:
+            write_image(dst.paths[i], rgb, alpha=frame.alpha, sample=sample, like=frame)
+        report.done.append(source.numbers[i])
+        log.record(source.numbers[i], "done", seconds=round(time.time() - t0, 3))
+
+    def fail(i, problem) -> None:
+        n = source.numbers[i]
+        report.failed[n] = problem
+        if blend is not None:
+            blend.reset()
+        if movie is not None and not isinstance(problem, PastTheEnd):  # keep the movie's timing: the previous picture stands in
+            try:
+                movie.write(*(last_good[0] or (np.zeros((movie.size[1], movie.size[0], 3), np.float32), None)))
+            except Exception:  # noqa: BLE001
+                pass
+        log.record(n, "failed", error=problem)
+
+    def output(i, frame, out_rgb, residual, t0, back=None, ahead=None) -> None:
+        try:
+            finish(i, frame, blend(out_rgb, back, ahead) if blend is not None else out_rgb, residual, t0)
+        except Exception as exc:  # noqa: BLE001 - reported, and the shot goes on
+            fail(i, str(exc) if isinstance(exc, StylereelError) else f"{dst.paths[i] if dst.paths else dst.path}: {exc}")
+
+    def settle(ahead=None) -> None:
+        if pending[0] is not None:
+            i, frame, out_rgb, residual, back, t0 = pending[0]
+            pending[0] = None
+            output(i, frame, out_rgb, residual, t0, back, ahead)
 
     def writer() -> None:
         while (item := rendered.get()) is not None:
             i, frame, out_rgb, residual, problem, moved, t0 = item
-            n = source.numbers[i]
+            back, ahead = moved or (None, None)
             if problem is CONTEXT:
+                settle()
                 blend.previous = out_rgb
-                continue
-            try:
-                if problem is None:
-                    if blend is not None:
-                        out_rgb = blend(out_rgb, moved)
-                    rgb = encoding(frame).decode(out_rgb, residual, out_space(i))
-                    if frame.alpha is not None and _premultiplied(frame):
-                        rgb = rgb * np.asarray(frame.alpha, np.float32)[..., None]
-                    if movie is not None:
-                        movie.write(rgb, _float_alpha(frame.alpha))
-                        last_good[0] = (rgb, _float_alpha(frame.alpha))
-                    else:
-                        write_image(dst.paths[i], rgb, alpha=frame.alpha, sample=sample, like=frame)
-                    report.done.append(n)
-                    log.record(n, "done", seconds=round(time.time() - t0, 3))
-                    continue
-            except Exception as exc:  # noqa: BLE001 - reported, and the shot goes on
-                problem = str(exc) if isinstance(exc, StylereelError) else f"{dst.paths[i] if dst.paths else dst.path}: {exc}"
-            report.failed[n] = problem
-            if blend is not None:
-                blend.reset()
-            if movie is not None and not isinstance(problem, PastTheEnd):  # keep the movie's timing: the previous picture stands in
-                try:
-                    movie.write(*(last_good[0] or (np.zeros((movie.size[1], movie.size[0], 3), np.float32), None)))
-                except Exception:  # noqa: BLE001
-                    pass
-            log.record(n, "failed", error=problem)
+            elif problem is not None:
+                settle()
+                fail(i, problem)
+            elif blend is not None and blend.both_ways:  # written once the next frame is here
+                settle((ahead, out_rgb) if ahead is not None and pending[0] is not None and pending[0][0] == i - 1 else None)
+                pending[0] = (i, frame, out_rgb, residual, back, t0)
+            else:
+                output(i, frame, out_rgb, residual, t0, back)
+        settle()
 
     threads = [threading.Thread(target=reader, daemon=True), threading.Thread(target=writer, daemon=True)]
     for t in threads:
@@ -342,7 +369,8 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
             out_rgb = net_in if problem is CONTEXT else None
             if problem is None:
                 try:
-                    out_rgb = stylizer(net_in[0], guide=net_in[1]) if isinstance(net_in, tuple) else stylizer(net_in)
+                    plate, extras = (net_in[0], {"guide": net_in[1]}) if isinstance(net_in, tuple) else (net_in, {})
+                    out_rgb = controls.apply(stylizer, plate, **extras)
                 except Exception as exc:  # noqa: BLE001
                     problem = f"{frame.path}: rendering failed ({exc})"
             rendered.put((i, frame, out_rgb, residual, problem, moved, t0))
@@ -410,15 +438,7 @@ def guide_for(keys: dict[int, tuple], number: int, plate: np.ndarray) -> np.ndar
     before = [k for k in keys if k <= number]
     after = [k for k in keys if k >= number]
     sides = ({max(before)} if before else set()) | ({min(after)} if after else set())
-    looks, weights, confidences = [], [], []
-    for k in sorted(sides):
-        look, confidence = carry(keys[k][0], keys[k][1], plate)
-        looks.append(look)
-        confidences.append(confidence)
-        weights.append(confidence / (1.0 + abs(k - number)) + 1e-6)
-    total = sum(weights)
-    look = sum(w[..., None] * lk for w, lk in zip(weights, looks)) / total[..., None]
-    return np.concatenate([look, np.maximum.reduce(confidences)[..., None]], -1).astype(np.float32)
+    return mix([(*carry(keys[k][0], keys[k][1], plate), k - number) for k in sorted(sides)])
 
 
 def _premultiplied(frame) -> bool:

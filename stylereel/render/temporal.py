@@ -1,16 +1,20 @@
 """Render-time temporal consistency (`stylize --temporal`): each stylised frame is
-blended with the previous stylised frame carried along the plate's motion, where
-that motion can be trusted.
+blended with its neighbours carried along the plate's motion, where that motion can
+be trusted.
 
-- `motion(prev, cur)` (the reader's thread, `flow.trusted_flow`): optical flow from the current plate
-  frame to the previous one and back (OpenCV DIS at reduced resolution, then
-  upsampled), and a confidence map: 1 where the forward-backward check passes and the
-  previous plate, carried along the flow, matches the current one; 0 at occlusions,
-  at new content entering the frame and where the light changes. Soft edges.
-- `TemporalBlend` (the writer's thread, in order): out_t + strength * confidence *
-  (carried(out'_{t-1}) - out_t). Static regions stop boiling; moving ones follow the
-  flow; where nothing can be carried the frame is the network's own, so nothing
-  ghosts or smears.
+- `motions(prev, cur)` (the reader's thread, `flow.trusted_flows`): optical flow between
+  consecutive plate frames both ways (OpenCV DIS at reduced resolution, then upsampled),
+  each with a confidence map: 1 where the forward-backward check passes and the other
+  plate, carried along the flow, matches this one; 0 at occlusions, at new content
+  entering the frame and where the light changes. Soft edges.
+- `TemporalBlend` (the writer's thread, in order): the network's frame, the previous
+  blended frame and (`both_ways`, for offline renders) the next network frame, each
+  neighbour carried along the motion and weighted by `strength / (1 - strength)` times
+  its confidence: out = (net + w c_prev prev + w c_next next) / (1 + w c_prev + w c_next).
+  Static regions stop boiling; moving ones follow the flow; where nothing can be carried
+  the frame is the network's own, so nothing ghosts or smears. Both ways, the frame is
+  written once the next one is rendered (one frame of delay, bounded memory) and the
+  filter has no lag.
 
 Blending happens in the network's working encoding, before colour goes back out.
 bench/temporal.py measures the warping error it removes and the cost per frame.
@@ -22,16 +26,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stylereel.flow import trusted_flow, warp
+from stylereel.flow import trusted_flow, trusted_flows, warp
 
 FLOW_SIDE = 640  # flow is computed with the longer side at most this (bench/temporal.py: cost per 1080p frame)
-STRENGTH = 0.5  # the strongest blend that keeps the look: style distance within 5% of the frame-by-frame render (bench/temporal.py)
+STRENGTH = 0.4  # the strongest blend that keeps the look: style distance within 5% of the frame-by-frame render (bench/temporal.py)
 PHOTOMETRIC = 0.06  # mean |plate_t - carried plate_{t-1}| above which a pixel is not trusted (light changes, flow errors)
 
 
 @dataclass
 class Motion:
-    flow: np.ndarray  # [H, W, 2] from the current frame to the previous one, full resolution
+    flow: np.ndarray  # [H, W, 2] from this frame to its neighbour, full resolution
     confidence: np.ndarray  # [H, W] in [0, 1]
 
 
@@ -40,22 +44,38 @@ def motion(prev: np.ndarray, cur: np.ndarray, side: int = FLOW_SIDE) -> Motion:
     return Motion(*trusted_flow(cur, prev, side, PHOTOMETRIC))
 
 
-class TemporalBlend:
-    """Blends each stylised frame with the previous blended one, carried along the motion."""
+def motions(prev: np.ndarray, cur: np.ndarray, side: int = FLOW_SIDE) -> tuple[Motion, Motion]:
+    """`motion(prev, cur)` and the same for the previous frame looking ahead to the current one."""
+    back, ahead = trusted_flows(cur, prev, side, PHOTOMETRIC)
+    return Motion(*back), Motion(*ahead)
 
-    def __init__(self, strength: float = STRENGTH):
+
+class TemporalBlend:
+    """Blends each stylised frame with the previous blended one (and, both ways, the next
+    network frame), carried along the motion."""
+
+    def __init__(self, strength: float = STRENGTH, both_ways: bool = False):
         if not 0 <= strength < 1:
             raise ValueError(f"temporal strength must be in [0, 1), got {strength}")
-        self.strength = strength
+        self.strength, self.both_ways = strength, both_ways
         self.previous: np.ndarray | None = None
 
     def reset(self) -> None:
         self.previous = None
 
-    def __call__(self, out: np.ndarray, m: Motion | None) -> np.ndarray:
-        if m is not None and self.previous is not None and self.previous.shape == out.shape:
-            carried = warp(self.previous, m.flow)
-            k = (self.strength * m.confidence)[..., None]
-            out = (out + k * (carried - out)).astype(np.float32)
+    def __call__(self, out: np.ndarray, back: Motion | None, ahead: tuple[Motion, np.ndarray] | None = None) -> np.ndarray:
+        """`back`: motion to the previous frame; `ahead`: motion to the next frame and its network output."""
+        w = self.strength / (1 - self.strength)
+        total, weight = out.astype(np.float32), np.ones(out.shape[:2] + (1,), np.float32)
+        neighbours = []
+        if back is not None and self.previous is not None and self.previous.shape == out.shape:
+            neighbours.append((back, self.previous))
+        if ahead is not None and ahead[1].shape == out.shape:
+            neighbours.append(ahead)
+        for m, other in neighbours:
+            k = (w * m.confidence)[..., None]
+            total += k * warp(other, m.flow)
+            weight += k
+        out = total / weight if neighbours else out
         self.previous = np.ascontiguousarray(out, dtype=np.float32)
-        return out
+        return self.previous
