@@ -55,6 +55,7 @@ def train(
     content: List[str] = typer.Option([], help="content images, folders, sequences (plate.####.exr:1001-1100) or movies (unpaired look)"),
     style: List[str] = typer.Option([], help="style images or folders (unpaired look)"),
     pairs: Optional[str] = typer.Option(None, help="DIR with input/NAME and target/NAME, or PLATE=PAINTED: a shot and its painted keyframes (paired look)"),
+    look: List[str] = typer.Option([], help="NAME=PAIRS, once per look: several paired looks in one model (fusion, strength and regions at render time)"),
     steps: Optional[int] = typer.Option(None, help="training steps"),
     minutes: Optional[float] = typer.Option(None, help="wall-clock budget in minutes"),
     size: Optional[int] = typer.Option(None, help="training crop size in pixels"),
@@ -76,7 +77,7 @@ def train(
     else:
         if has_state(out):
             _fail(f"{out}: already holds a run at step {state_step(out)}; pass --resume to continue it or choose another --out")
-        cfg = build_config(content, style, pairs, config, overrides, steps, minutes, size)
+        cfg = build_config(content, style, pairs, config, overrides, steps, minutes, size, looks=look)
     if dry_run:
         typer.echo(cfg.to_yaml(), nl=False)
         return
@@ -114,7 +115,9 @@ def _fit(cfg, out: Path, resume: bool) -> Path:
 @app.command()
 def stylize(
     args: List[str] = typer.Argument(..., metavar="[MODEL] INPUTS...", help="a run or model directory (unless --look), then stills or folders, a sequence (plate.####.exr, plate.%04d.dpx, with an optional :1001-1100) or a movie"),
-    look: Optional[str] = typer.Option(None, help="render in a built-in look instead of a trained MODEL (stylereel looks)"),
+    look: Optional[str] = typer.Option(None, help="a look by name, or a mix inside the network (ink=0.7,fauve=0.3): of a multi-look MODEL, or built in without one (stylereel looks)"),
+    look_strength: float = typer.Option(1.0, "--strength", help="0..1: from the untouched plate to the full look, inside a multi-look network"),
+    region: List[str] = typer.Option([], help="MATTE=LOOK: a region's own look (or none) from a matte file, a sequence numbered like the shot, or 'alpha'; repeatable"),
     output: Path = typer.Option(..., "-o", "--output", help="a file (one still), a folder (stills), a pattern out/shot_look.####.exr, or a movie (.mov ProRes, .mp4 H.264)"),
     frames: Optional[str] = typer.Option(None, help="frame range of a sequence or movie: 1001-1100, 1001-1100x2, 1001,1005,1010-1020"),
     overwrite: bool = typer.Option(False, help="render frames whose output exists again (default: skip them, so a stopped render resumes)"),
@@ -135,10 +138,21 @@ def stylize(
     """Render stills, sequences and movies in a trained or built-in look (precision, alpha, colour space, frame rate, timecode and audio kept)."""
     from fractions import Fraction
 
-    if look is not None:
-        from stylereel.looks import look_dir
+    from stylereel.model import ModelError, resolve_model_dir
 
-        model, inputs = look_dir(look), args
+    def is_model(p: str) -> bool:
+        try:
+            resolve_model_dir(p)
+            return True
+        except ModelError:
+            return False
+
+    wants_map = look is not None and ("," in look or "=" in look) or look_strength != 1.0 or bool(region)
+    if look is not None and not (len(args) >= 2 and is_model(args[0])):
+        from stylereel.looks import model_for
+
+        names = [p.split("=")[0].strip() for p in look.split(",") if p.strip()]
+        model, inputs = model_for(names, multi=wants_map), args
     elif len(args) < 2:
         _fail("stylize needs a MODEL and at least one INPUT (or --look NAME and the INPUTs)")
     else:
@@ -171,9 +185,18 @@ def stylize(
     source = open_source(list(inputs), frames)  # checked whole before the model loads
     plan_destination(source, output)
     stylizer = Stylizer(model, device=device)
+    look_map = None
+    if stylizer.look_names is not None:
+        from stylereel.render.look_map import LookMap, parse_mix, parse_region
+
+        names = stylizer.look_names
+        look_map = LookMap(names, parse_mix(look, names) if look else {names[1]: 1.0}, look_strength,
+                           tuple(parse_region(r, names) for r in region))
+    elif wants_map:
+        _fail(f"{model}: a single-look model; --strength, look mixes and --region need a multi-look model (stylereel train --look NAME=PAIRS ...)")
     report = stylizer.render(source, output, overwrite=overwrite, colorspace_in=colorspace_in, colorspace_out=colorspace_out,
                              codec=codec, fps=rate, depth=depth, progress=True, temporal=strength, both_ways=both_ways,
-                             keyframes=keyframes, controls=controls)
+                             keyframes=keyframes, controls=controls, look=look_map)
     problems = list(report.failed.values())
     for problem in problems[:SHOWN_FAILURES]:
         typer.echo(f"stylereel: error: {problem}", err=True)

@@ -48,6 +48,7 @@ class DataConfig:
     content: list = field(default_factory=list)
     style: list = field(default_factory=list)
     pairs: str | None = None
+    looks: dict = field(default_factory=dict)  # "looks" mode: look name -> its keyframe pairs (a --pairs spec)
     size: int = 128  # training crop side in pixels
     batch: int = 4
     max_side: int = 512  # content/paired images are downscaled so the longer side is at most this
@@ -108,6 +109,9 @@ MODE_DEFAULTS: dict[str, dict] = {
 # guided: paired keyframes, and the generator also sees the nearest keyframe's look carried along the flow
 #   (stylereel.nets.generator.GuidedReelGenerator; data.datasets.GuidedData trains it on synthetic motion).
 MODE_DEFAULTS["guided"] = {**copy.deepcopy(MODE_DEFAULTS["paired"]), "model": {"generator": "reel_guided"}}
+# looks: several paired looks in one generator (stylereel.nets.generator.LooksReelGenerator), plus "none"
+#   (the plate itself), each sample drawn from one look (data.datasets.LooksData).
+MODE_DEFAULTS["looks"] = {**copy.deepcopy(MODE_DEFAULTS["paired"]), "model": {"generator": "reel_looks"}}
 MODES = tuple(MODE_DEFAULTS)
 SECTIONS = ("model", "data", "loss", "train")
 

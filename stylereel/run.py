@@ -24,7 +24,7 @@ from stylereel.errors import StylereelError, did_you_mean
 
 def build_config(content: Sequence[str | Path] = (), style: Sequence[str | Path] = (), pairs: str | Path | None = None,
                  config_file: str | Path | None = None, overrides: Iterable[str] = (), steps: int | None = None,
-                 minutes: float | None = None, size: int | None = None) -> RunConfig:
+                 minutes: float | None = None, size: int | None = None, looks: Sequence[str] = ()) -> RunConfig:
     """The resolved config of a new run; raises `ConfigError` (one line, naming the setting or file)."""
     file_layer = read_yaml(config_file) if config_file else {}
     where = f"{config_file}: " if config_file else ""
@@ -36,6 +36,16 @@ def build_config(content: Sequence[str | Path] = (), style: Sequence[str | Path]
         flags.append(("data.style", [str(p) for p in style]))
     if pairs is not None:
         flags.append(("data.pairs", str(pairs)))
+    if looks:
+        named = {}
+        for spec in looks:
+            name, sep, where = str(spec).partition("=")
+            if not sep or not name or not where:
+                raise ConfigError(f"--look: expected NAME=PAIRS (a folder with input/ and target/, or PLATE=PAINTED), got {spec!r}")
+            if name in named:
+                raise ConfigError(f"--look: {name!r} given twice")
+            named[name] = where
+        flags.append(("data.looks", named))
     for key, v in (("train.steps", steps), ("train.minutes", minutes), ("data.size", size)):
         if v is not None:
             flags.append((key, v))
@@ -43,13 +53,13 @@ def build_config(content: Sequence[str | Path] = (), style: Sequence[str | Path]
     file_data = file_layer.get("data") if isinstance(file_layer.get("data"), dict) else {}
     said = {k: v for k, v in pairs_o}
     mode = said.get("data.mode") or file_data.get("mode")
-    gives_pairs = pairs is not None or said.get("data.pairs") not in (None, "", "null") or file_data.get("pairs")
+    gives_pairs = bool(pairs is not None or said.get("data.pairs") not in (None, "", "null") or file_data.get("pairs") or looks)
     gives_unpaired = bool(content or style or said.get("data.content") or said.get("data.style")
                           or file_data.get("content") or file_data.get("style"))
     if gives_pairs and gives_unpaired:
         raise ConfigError("give either keyframe pairs (--pairs DIR) or --content/--style images, not both")
     if mode is None:
-        mode = "paired" if gives_pairs else "unpaired"
+        mode = "looks" if looks or file_data.get("looks") else "paired" if gives_pairs else "unpaired"
     if mode not in MODES:
         raise ConfigError(f"unknown data.mode {mode!r}{did_you_mean(str(mode), MODES)} (valid: {', '.join(MODES)})")
 
@@ -85,14 +95,18 @@ def check_config(cfg: RunConfig) -> RunConfig:
 
     cfg = copy.deepcopy(cfg)
     d, t, m = cfg.data, cfg.train, cfg.model
-    if d.mode in ("paired", "guided"):
+    if d.mode == "looks":
+        if not d.looks or not isinstance(d.looks, dict):
+            raise ConfigError("a multi-look model needs its looks: --look NAME=PAIRS, once per look")
+        for name, spec in d.looks.items():
+            if not str(name).replace("_", "").isalnum() or name == "none":
+                raise ConfigError(f"--look: {name!r} is not a usable look name (letters, digits and _; 'none' is the plate itself)")
+            d.looks[name] = _pairs_spec(str(spec), f"look {name}")
+        m.generator_kwargs = {"looks": ["none", *d.looks], **m.generator_kwargs}
+    elif d.mode in ("paired", "guided"):
         if not d.pairs:
             raise ConfigError("a paired look needs keyframes: --pairs DIR (DIR/input/NAME and DIR/target/NAME) or --pairs PLATE=PAINTED (sequences or movies)")
-        if "=" in d.pairs and not Path(d.pairs).is_dir():
-            plate, painted = d.pairs.split("=", 1)
-            d.pairs = f"{_existing(plate, 'data.pairs')}={_existing(painted, 'data.pairs')}"
-        else:
-            d.pairs = _existing(d.pairs, "data.pairs", folder=True)
+        d.pairs = _pairs_spec(d.pairs, "data.pairs")
     else:
         if not (d.content and d.style):
             raise ConfigError("an unpaired look needs --content and --style images (or --pairs DIR for keyframes)")
@@ -119,6 +133,13 @@ def check_config(cfg: RunConfig) -> RunConfig:
     except StylereelError as e:
         raise ConfigError(str(e)) from None
     return cfg
+
+
+def _pairs_spec(spec: str, key: str) -> str:
+    if "=" in spec and not Path(spec).is_dir():
+        plate, painted = spec.split("=", 1)
+        return f"{_existing(plate, key)}={_existing(painted, key)}"
+    return _existing(spec, key, folder=True)
 
 
 def _existing(spec: str, key: str, folder: bool = False) -> str:

@@ -13,6 +13,8 @@ def _generator(name: str) -> torch.nn.Module:
     for pname, p in g.named_parameters():
         if pname.endswith("gain"):
             p.data.fill_(0.3)  # ReZero gains start at 0; open them so every block matters
+        if pname.startswith("mod."):
+            p.data.normal_(0, 0.5)  # look modulations start as the identity; make each look differ
     return g
 
 
@@ -40,7 +42,7 @@ def test_one_engine_renders_any_frame_size():
             assert torch.allclose(engine(x), g(x), atol=1e-5)
 
 
-@pytest.mark.parametrize("name", ["reel", "johnson", "reel_guided"])
+@pytest.mark.parametrize("name", ["reel", "johnson", "reel_guided", "reel_looks"])
 def test_tiled_render_equals_one_pass(name):
     g = _generator(name)
     x = torch.rand(1, 3, 203, 347)  # odd sizes: tiles end off the stride grid at the frame edge

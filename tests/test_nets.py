@@ -92,3 +92,24 @@ def test_multiscale_discriminator(sn):
     has_sn = any("weight_orig" in n for n, _ in d.named_parameters())
     assert has_sn == sn
     assert "multiscale_patch" in DISCRIMINATORS
+
+
+def test_look_weights_mix_inside_the_network():
+    torch.manual_seed(0)
+    g = build_generator("reel_looks", looks=["none", "a", "b"]).eval()
+    for name, p in g.named_parameters():
+        if name.endswith("gain"):
+            p.data.fill_(0.3)
+        if name.startswith("mod."):
+            p.data.normal_(0, 0.5)
+    x = torch.rand(1, 3, 96, 96)
+    look = lambda *w: torch.tensor(w, dtype=torch.float32)[None, :, None, None].expand(1, 3, 96, 96)  # noqa: E731
+    with torch.no_grad():
+        a, b, half = g(x, look(0, 1, 0)), g(x, look(0, 0, 1)), g(x, look(0, 0.5, 0.5))
+        sweep = [g(x, look(0, 1 - t, t)) for t in torch.linspace(0, 1, 6).tolist()]
+    assert (a - b).abs().mean() > 0.02  # the looks differ
+    assert (half - (a + b) / 2).abs().mean() > 1e-3  # a mix is not a cross-fade of the outputs ...
+    steps = [(s1 - s0).abs().mean().item() for s0, s1 in zip(sweep, sweep[1:])]
+    assert max(steps) < 0.6 * (a - b).abs().mean().item()  # ... and a sweep moves smoothly from one to the other
+    with pytest.raises(ValueError, match="'none' first"):
+        build_generator("reel_looks", looks=["a", "b"])

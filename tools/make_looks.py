@@ -9,6 +9,12 @@ longer side; stylereel then learns the look from those pairs through its own CLI
 result into the package. No painted image is shipped, only the trained weights.
 
     python tools/make_looks.py --data DATA_DIR [--steps 1500] [--only ink fauve]
+    python tools/make_looks.py --data DATA_DIR --multi --steps 6000
+
+`--multi` trains one multi-look model (`reel_looks`, `stylereel train --look NAME=PAIRS ...`)
+on the same painted pairs of every look above plus Starry Night (the same photos painted
+by the shipped single Starry Night look, so it can be mixed with the others), and ships it
+as `stylereel/assets/looks/multi/`: fusion, strength and regions work between its looks.
 
 The licence of each look is recorded in stylereel/assets/LICENSES.md.
 """
@@ -59,7 +65,10 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=1500)
     ap.add_argument("--only", nargs="*", choices=sorted(LOOKS), default=sorted(LOOKS))
     ap.add_argument("--work", type=Path, default=ROOT / "bench" / "runs" / "looks")
+    ap.add_argument("--multi", action="store_true", help="train and ship the multi-look model from the pairs already made")
     args = ap.parse_args()
+    if args.multi:
+        return make_multi(args)
 
     import onnxruntime as ort
 
@@ -83,6 +92,41 @@ def main() -> None:
                   f"CC0) painted by Magenta's multistyle26 network, style {index} (weights Apache-2.0): {description}")
         subprocess.run([sys.executable, str(ROOT / "tools" / "ship_look.py"), str(run), name, "--source", source,
                         "--description", f"{description} (after Magenta's multistyle26 style {index})"], check=True)
+
+
+def make_multi(args) -> None:
+    import json
+
+    from stylereel.render.stylize import Stylizer
+
+    plates = photos(args.data)
+    starry = Stylizer(ROOT / "stylereel" / "assets" / "looks" / "starry_night", device="cpu")
+    pairs = args.work / "starry_night" / "pairs"
+    for n, rgb in plates.items():
+        write_image(pairs / "input" / f"{n}.png", rgb, bit_depth=16)
+        write_image(pairs / "target" / f"{n}.png", starry(rgb), bit_depth=16)
+    looks = {name: args.work / name / "pairs" for name in sorted(LOOKS)} | {"starry_night": pairs}
+    missing = [str(p) for p in looks.values() if not (p / "target").is_dir()]
+    if missing:
+        raise SystemExit(f"no painted pairs yet in {', '.join(missing)}: run without --multi first")
+    run = args.work / "multi" / "run"
+    shutil.rmtree(run, ignore_errors=True)
+    cmd = [sys.executable, "-m", "stylereel.cli", "train", "--out", str(run), "--steps", str(args.steps)]
+    for name, p in looks.items():
+        cmd += ["--look", f"{name}={p}"]
+    subprocess.run(cmd, check=True)
+    source = (f"python tools/make_looks.py --multi --steps {args.steps}: one multi-look model (stylereel train --look NAME=PAIRS) "
+              f"on the pairs of every single look made by this script (photos: {', '.join(plates)}; OpenCV sample data "
+              "Apache-2.0 AND BSD-3-Clause, scikit-image CC0; painted by Magenta's multistyle26, weights Apache-2.0) and "
+              "Starry Night (the same photos rendered by the shipped starry_night look, MIT)")
+    subprocess.run([sys.executable, str(ROOT / "tools" / "ship_look.py"), str(run), "multi", "--source", source,
+                    "--description", "every built-in look in one network: mix them, set their strength, give regions their own"],
+                   check=True)
+    shipped = ROOT / "stylereel" / "assets" / "looks" / "multi" / "model.json"
+    info = json.loads(shipped.read_text())
+    info["descriptions"] = {name: f"{d} (after Magenta's multistyle26 style {i})" for name, (i, d) in LOOKS.items()} | {
+        "starry_night": "Van Gogh's The Starry Night, learnt from the single starry_night look"}
+    shipped.write_text(json.dumps(info, indent=2) + "\n")
 
 
 if __name__ == "__main__":

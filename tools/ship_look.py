@@ -40,6 +40,8 @@ def main() -> None:
         data[key] = [Path(p).name for p in data.get(key) or []]
     if data.get("pairs"):
         data["pairs"] = Path(data["pairs"]).name
+    if data.get("looks"):
+        data["looks"] = {name: "/".join(Path(p).parts[-2:]) for name, p in data["looks"].items()}
     info["source"], info["description"] = args.source, args.description
     out = ROOT / "stylereel" / "assets" / "looks" / args.name
     out.mkdir(parents=True, exist_ok=True)

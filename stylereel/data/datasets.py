@@ -142,5 +142,41 @@ class GuidedData:
         return {"plate": cut(moved["plate"]), "target": cut(moved["target"]), "guide": cut(torch.stack(guides))}
 
 
+@DATASETS.register("looks")
+class LooksData:
+    """Several paired looks for one generator (`data.looks`: name -> keyframe pairs), and
+    "none": any of their plates as its own target, so the network also knows the plate
+    itself (render-time strength moves weight to it). Each crop is drawn from one look,
+    chosen uniformly, and carries that look as a one-hot weight map (`look`, the generator's
+    second input)."""
+
+    provides = ("plate", "target", "look")
+    look, condition = "target", "plate"
+
+    def __init__(self, cfg: DataConfig):
+        if not cfg.looks:
+            raise StylereelError("data.looks: no looks given")
+        self.names = ["none", *cfg.looks]
+        samplers, plates, self.look_images = [], [], []
+        for name, spec in cfg.looks.items():
+            _, xs, ys = load_pairs(spec, cfg.max_side)
+            samplers.append(CropSampler([{"plate": x, "target": y} for x, y in zip(xs, ys)], cfg.size, cfg.scale_jitter, cfg.flip))
+            plates += xs
+            self.look_images += ys
+        self._samplers = [CropSampler([{"plate": x, "target": x} for x in plates], cfg.size, cfg.scale_jitter, cfg.flip)] + samplers
+        first = samplers[0].samples[0]
+        onehot = torch.zeros(len(self.names), *first["plate"].shape[-2:])
+        onehot[1] = 1
+        self.preview = {"plate": first["plate"], "target": first["target"], "look": onehot}
+
+    def sample(self, n: int, gen: torch.Generator) -> dict[str, torch.Tensor]:
+        which = torch.randint(0, len(self.names), (n,), generator=gen).tolist()
+        crops = [self._samplers[k].sample(1, gen) for k in which]
+        batch = {key: torch.cat([c[key] for c in crops]) for key in ("plate", "target")}
+        look = torch.zeros(n, len(self.names), *batch["plate"].shape[-2:])
+        look[torch.arange(n), torch.tensor(which)] = 1
+        return {**batch, "look": look}
+
+
 def load_training_data(cfg: DataConfig):
     return DATASETS.get(cfg.mode)(cfg)

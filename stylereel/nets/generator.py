@@ -182,6 +182,64 @@ class GuidedReelGenerator(ReelGenerator):
         return (drawn + gate * (g[:, :3] - drawn))[..., m : m + h, m : m + w]
 
 
+class LookModulation(nn.Module):
+    """Per-look affine modulation of a feature map (FiLM; Dumoulin et al. 2017's conditional
+    instance norm without the per-image statistics): each look owns a scale and a shift per
+    channel, and a pixel's modulation is its look weights' mix of them, so blending weights
+    blends looks inside the network and a matte gives each region its look. Starts as the
+    identity (zeros)."""
+
+    def __init__(self, n_looks: int, channels: int):
+        super().__init__()
+        self.scale = nn.Parameter(torch.zeros(n_looks, channels))
+        self.shift = nn.Parameter(torch.zeros(n_looks, channels))
+
+    def forward(self, y: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:  # [N, C, h, w], [N, looks, h, w]
+        scale = F.conv2d(weights, self.scale.t()[..., None, None])
+        shift = F.conv2d(weights, self.shift.t()[..., None, None])
+        return y * (1 + scale) + shift
+
+
+@GENERATORS.register("reel_looks")
+class LooksReelGenerator(ReelGenerator):
+    """The default generator holding several looks at once: the frame and, per pixel, how much
+    of each look to draw (`looks` names them; the first is "none", the plate itself). Every
+    stage is modulated by the looks' own scale and shift (`LookModulation`), mixed by those
+    weights at that stage's resolution: a constant mix fuses looks, a matte sets a region's
+    look, and weight moved to "none" lowers the strength, all inside the network. Extending
+    the model by a look is a new row in each modulation, trained alone."""
+
+    def __init__(self, looks: tuple[str, ...] = ("none", "look"), channels: tuple[int, int, int] = (16, 48, 96),
+                 n_blocks: int = 6, expand: int = 2):
+        super().__init__(channels, n_blocks, expand)
+        self.looks = list(looks)
+        if len(self.looks) < 2 or self.looks[0] != "none" or len(set(self.looks)) != len(self.looks):
+            raise ValueError(f"looks: 'none' first, then distinct names, got {self.looks}")
+        n, (c0, c1, c2) = len(self.looks), channels
+        self.inputs = (IMAGE, Input("look", n))
+        self.mod = nn.ModuleList([LookModulation(n, c2) for _ in range(n_blocks + 1)] + [LookModulation(n, c1), LookModulation(n, c0)])
+
+    def forward(self, x: torch.Tensor, look: torch.Tensor) -> torch.Tensor:  # [N, 3, H, W], [N, looks, H, W]
+        m = self.margin
+        if not torch.jit.is_tracing() and min(x.shape[-2:]) <= m:
+            return small_frame(self, x, m + 1, look)
+        both, h, w = _pad_to(torch.cat([x, look], 1), self.stride, m, "reflect")
+        x, wt = both[:, :3], both[:, 3:]
+        w2 = F.avg_pool2d(wt, 2)
+        w4 = F.avg_pool2d(w2, 2)
+        w8 = F.avg_pool2d(w4, 2)
+        e1 = self.enc1(x)
+        e2 = self.enc2(e1)
+        y = self.mod[0](self.enc3(e2), w8)
+        for block, mod in zip(self.blocks, self.mod[1 : len(self.blocks) + 1]):
+            y = mod(block(y), w8)
+        y = self.mod[-2](self.up2(y, e2), w4)
+        y = self.mod[-1](self.up1(y, e1), w2)
+        y = self.up(self.to_rgb(y))
+        y = y + self.detail(torch.cat([x, y], 1))
+        return torch.sigmoid(y)[..., m : m + h, m : m + w]
+
+
 @GENERATORS.register("johnson")
 class JohnsonGenerator(nn.Module):
     """Johnson et al. (2016) TransformerNet layer table: 9x9 conv 32, two stride-2

@@ -112,16 +112,16 @@ class Controls:
         return {"texture_scale": self.texture_scale, "preserve_color": self.preserve_color,
                 "preserve_lighting": self.preserve_lighting}
 
-    def apply(self, look, plate: np.ndarray, **extras: np.ndarray) -> np.ndarray:
-        """`look(plate, **extras)` (a Stylizer on [H, W, C] arrays in the working encoding) with the controls."""
+    def apply(self, stylizer, plate: np.ndarray, **extras: np.ndarray) -> np.ndarray:
+        """`stylizer(plate, **extras)` (on [H, W, C] arrays in the working encoding) with the controls."""
         h, w = plate.shape[:2]
         if self.texture_scale is None:
-            out = look(plate, **extras)
+            out = stylizer(plate, **extras)
         else:
             rows = max(8, round(REFERENCE_HEIGHT / self.texture_scale))
             size = (max(8, round(w * rows / h)), rows)
             down = lambda a: cv2.resize(a, size, interpolation=cv2.INTER_AREA if rows < h else cv2.INTER_CUBIC)  # noqa: E731
-            out = look(down(plate), **{k: down(e) for k, e in extras.items()})
+            out = stylizer(down(plate), **{k: down(e) for k, e in extras.items()})
             out = cv2.resize(out, (w, h), interpolation=cv2.INTER_AREA if rows > h else cv2.INTER_CUBIC)
         if self.preserve_color == "luminance":
             out = keep_chroma(out, plate)

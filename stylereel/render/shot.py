@@ -39,6 +39,7 @@ from stylereel.io.media import DEFAULT_FPS, PastTheEnd, Source, open_source
 from stylereel.io.sequence import Sequence, format_frames, is_pattern
 from stylereel.io.video import WRITE_EXTENSIONS, MovieWriter, is_movie
 from stylereel.render.controls import Controls
+from stylereel.render.look_map import NONE, LookMap, untouched
 from stylereel.render.temporal import TemporalBlend, motion, motions
 
 DEPTHS = {"8": "uint8", "10": "uint10", "12": "uint12", "16": "uint16", "half": "half", "float": "float"}
@@ -162,13 +163,16 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
                 overwrite: bool = False, colorspace_in: str | None = None, colorspace_out: str | None = None,
                 codec: str | None = None, fps: Fraction | None = None, depth: str | None = None,
                 temporal: float | None = None, both_ways: bool = False, keyframes: str | None = None,
-                controls: Controls = Controls(), progress: bool = False, log: bool = True) -> RenderReport:
+                controls: Controls = Controls(), look: LookMap | None = None, progress: bool = False,
+                log: bool = True) -> RenderReport:
     """Render `src` (stills, a folder, a sequence pattern or a movie) in the look of `stylizer` to `out`.
     `depth`: the output frames' precision (8, 10, 12, 16, half, float) instead of the input's.
     `temporal`: blend each frame with the previous one carried along the plate's motion, with
     this strength (`stylereel.render.temporal`; STRENGTH is the tuned default); `both_ways`:
     with the next one too (offline renders: no lag, steadier).
     `controls`: texture scale, colour and lighting kept from the plate (`stylereel.render.controls`).
+    `look`: for a multi-look model, which looks, how strong and where (`stylereel.render.look_map`;
+    default: its first look, whole).
     `keyframes`: painted frames of this shot (a sequence numbered like it) for a guided look
     (`--data.mode=guided`): each frame gets the nearest one carried to it along the flow."""
     source = src if isinstance(src, Source) else open_source(src, frames)
@@ -196,6 +200,7 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
 
     def out_space(i: int) -> str:
         return space_out or default_space(movie is None and dst.paths[i].suffix.lower() == ".exr")
+    look_map = _look_map(stylizer, look)
     report = RenderReport(output=dst.path, log=dst.log_path if log else None)
     movie = None
     started = time.time()
@@ -212,6 +217,7 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
         "device": str(stylizer.device), "overwrite": overwrite, "temporal": temporal,
         "temporal_both_ways": both_ways if temporal is not None else None,
         **controls.settings(),
+        **(look_map.settings() if look_map is not None else {}),
     })
     if both_ways and temporal is None:
         raise RenderError("both ways: blending with the next frame needs --temporal")
@@ -282,11 +288,14 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
                     previous = None
                     continue
                 try:
-                    net_in, residual = encoding(frame).encode(unpremultiplied(frame))
+                    plate_in, residual = encoding(frame).encode(unpremultiplied(frame))
+                    extras = {}
                     if stylizer.takes_guide:
-                        net_in = (net_in, guide_for(keys, source.numbers[i], net_in))
+                        extras["guide"] = guide_for(keys, source.numbers[i], plate_in)
+                    if look_map is not None:
+                        extras["look"] = look_map.weights(source.numbers[i], plate_in.shape[:2], frame.alpha)
+                    net_in = (plate_in, extras)
                     moved = None
-                    plate_in = net_in[0] if isinstance(net_in, tuple) else net_in
                     if blend is not None and previous is not None and previous[0] == i - 1 and previous[1].shape == plate_in.shape:
                         moved = motions(previous[1], plate_in) if blend.both_ways else (motion(previous[1], plate_in), None)
                     previous = (i, plate_in)
@@ -369,8 +378,10 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
             out_rgb = net_in if problem is CONTEXT else None
             if problem is None:
                 try:
-                    plate, extras = (net_in[0], {"guide": net_in[1]}) if isinstance(net_in, tuple) else (net_in, {})
+                    plate, extras = net_in
                     out_rgb = controls.apply(stylizer, plate, **extras)
+                    if "look" in extras:
+                        out_rgb = untouched(out_rgb, plate, extras["look"], look_map.names.index(NONE))
                 except Exception as exc:  # noqa: BLE001
                     problem = f"{frame.path}: rendering failed ({exc})"
             rendered.put((i, frame, out_rgb, residual, problem, moved, t0))
@@ -439,6 +450,16 @@ def guide_for(keys: dict[int, tuple], number: int, plate: np.ndarray) -> np.ndar
     after = [k for k in keys if k >= number]
     sides = ({max(before)} if before else set()) | ({min(after)} if after else set())
     return mix([(*carry(keys[k][0], keys[k][1], plate), k - number) for k in sorted(sides)])
+
+
+def _look_map(stylizer, look: LookMap | None) -> LookMap | None:
+    names = stylizer.look_names
+    if names is None:
+        if look is not None:
+            raise RenderError(f"{stylizer.model_dir}: a single look; --look mixes, --strength and --region need a multi-look model "
+                              "(stylereel train --look NAME=PAIRS ...)")
+        return None
+    return look if look is not None else LookMap(names, {names[1]: 1.0})
 
 
 def _premultiplied(frame) -> bool:

@@ -41,6 +41,12 @@ class Stylizer:
         return self.tensor(t(rgb), **{k: t(v) for k, v in extras.items()})[0].permute(1, 2, 0).cpu().numpy()
 
     @property
+    def look_names(self) -> list[str] | None:
+        """The looks of a multi-look model ("none" first), else None."""
+        looks = getattr(self.net, "looks", None)
+        return list(looks) if looks else None
+
+    @property
     def takes_guide(self) -> bool:
         return any(i.name == "guide" for i in getattr(self.net, "inputs", ())[1:])
 
