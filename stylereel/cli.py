@@ -56,6 +56,8 @@ def train(
     style: List[str] = typer.Option([], help="style images or folders (unpaired look)"),
     pairs: Optional[str] = typer.Option(None, help="DIR with input/NAME and target/NAME, or PLATE=PAINTED: a shot and its painted keyframes (paired look)"),
     look: List[str] = typer.Option([], help="NAME=PAIRS, once per look: several paired looks in one model (fusion, strength and regions at render time)"),
+    extend: Optional[str] = typer.Option(None, help="a multi-look model (or 'builtin'): learn one more look from --style, training only that look's parameters"),
+    name: Optional[str] = typer.Option(None, help="the new look's name (with --extend)"),
     steps: Optional[int] = typer.Option(None, help="training steps"),
     minutes: Optional[float] = typer.Option(None, help="wall-clock budget in minutes"),
     size: Optional[int] = typer.Option(None, help="training crop size in pixels"),
@@ -68,6 +70,14 @@ def train(
     from stylereel.train.checkpoint import has_state, saved_config, state_step
 
     overrides = _overrides(ctx)
+    if name is not None and extend is None:
+        _fail("--name names the look that --extend adds; give --extend MODEL too")
+    if extend is not None:
+        if extend == "builtin":
+            from stylereel.looks import multi_look_model
+
+            extend = str(multi_look_model())
+        overrides = [f"model.extend={extend}", f"model.new_look={name or 'new'}", *overrides]
     if resume:
         if not has_state(out):
             _fail(f"{out}: no checkpoint to resume from")

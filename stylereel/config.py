@@ -38,6 +38,10 @@ class ModelConfig:
     # "random": from scratch, the strongest look in a few minutes; "base": from the shipped generator that
     # reproduces photos, recognisable from the first steps but a milder look (bench/RESULTS.md, generators)
     init: str = "random"
+    # a multi-look model to extend: its looks are kept as they are and one more, `new_look`, is learnt by training
+    # only that look's modulation (a new look in a minute; bench/new_look.py)
+    extend: str | None = None
+    new_look: str = "new"
     discriminator: str = "multiscale_patch"
     discriminator_kwargs: dict = field(default_factory=dict)
 

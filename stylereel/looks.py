@@ -68,3 +68,11 @@ def describe(name: str) -> str:
     info = _info(look_dir(name))
     described = info.get("descriptions", {}).get(name) or info.get("description")
     return described or info.get("source", "").split(":")[0]
+
+
+def multi_look_model() -> Path:
+    """The built-in multi-look model (the one a new look extends)."""
+    multi = sorted({d for d in catalogue().values() if _info(d)["generator"]["kwargs"].get("looks")})
+    if not multi:
+        raise StylereelError("--extend builtin: this installation ships no multi-look model")
+    return multi[0]

@@ -124,6 +124,8 @@ def check_config(cfg: RunConfig) -> RunConfig:
         raise ConfigError(f"data.scale_jitter: must be [low, high] with 0 < low <= high, got {d.scale_jitter}")
     if t.device != "auto" and t.device != "cpu" and not t.device.startswith("cuda"):
         raise ConfigError(f"train.device: expected auto, cpu or cuda[:N], got {t.device!r}")
+    if m.extend:
+        _extending(m)
     if m.init not in ("random", "base"):
         raise ConfigError(f"model.init: expected random or base, got {m.init!r}")
     try:
@@ -133,6 +135,25 @@ def check_config(cfg: RunConfig) -> RunConfig:
     except StylereelError as e:
         raise ConfigError(str(e)) from None
     return cfg
+
+
+def _extending(m) -> None:
+    """model.extend: the base must be a multi-look model; the run's generator is it plus `new_look`."""
+    import json
+
+    base = Path(m.extend).expanduser()
+    base = base / "model" if (base / "model" / "model.json").is_file() else base
+    if not (base / "model.json").is_file():
+        raise ConfigError(f"{m.extend}: not a stylereel model (model.extend)")
+    gen = json.loads((base / "model.json").read_text()).get("generator", {})
+    looks = gen.get("kwargs", {}).get("looks")
+    if not looks:
+        raise ConfigError(f"{m.extend}: a single-look model; only a multi-look model (stylereel train --look NAME=PAIRS ...) can take a new look")
+    if not m.new_look.replace("_", "").isalnum() or m.new_look in looks:
+        raise ConfigError(f"--name: {m.new_look!r} is {'already a look of that model' if m.new_look in looks else 'not a usable look name'}"
+                          f" (it has: {', '.join(looks)})")
+    m.extend = str(base.resolve())
+    m.generator, m.generator_kwargs = gen["name"], {**gen["kwargs"], "looks": [*looks, m.new_look]}
 
 
 def _pairs_spec(spec: str, key: str) -> str:

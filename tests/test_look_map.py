@@ -108,3 +108,29 @@ def test_look_controls_user_errors(two_looks, tmp_path, data_dir):
     assert r.returncode == 2 and "NAME=PAIRS" in r.stderr
     r = cli("train", "--look", f"none={tmp_path}", "--out", tmp_path / "r", "--steps", 1)
     assert r.returncode == 2 and "'none' is the plate itself" in r.stderr
+
+
+def test_a_new_look_extends_a_multi_look_model_leaving_its_looks_untouched(two_looks, tmp_path, data_dir):
+    import torch
+
+    from stylereel.model import load_model
+
+    r = cli("train", "--extend", two_looks, "--name", "starry", "--content", data_dir / "home.png", "--style",
+            data_dir / "starry_night.png", "--out", tmp_path / "ext", "--steps", 2, "--data.size=32", "--data.batch=1",
+            "--data.max_side=64", "--data.style_size=64")
+    assert r.returncode == 0, r.stderr
+    base, _ = load_model(two_looks)
+    ext, info = load_model(tmp_path / "ext")
+    assert info["generator"]["kwargs"]["looks"] == ["none", "warm", "inv", "starry"]
+    b, e = base.state_dict(), ext.state_dict()
+    assert all(torch.equal(b[k], e[k][:-1] if k.startswith("mod.") else e[k]) for k in b)  # every old weight as it was
+    assert any(not torch.equal(e[k][-1], b[k][1:].mean(0)) for k in b if k.startswith("mod."))  # the new look learnt
+    r = cli("stylize", tmp_path / "ext", data_dir / "home.png", "-o", tmp_path / "s.png", "--look", "starry=0.5,warm=0.5")
+    assert r.returncode == 0, r.stderr
+    from importlib import resources
+
+    single = resources.files("stylereel") / "assets" / "looks" / "starry_night"
+    for extend, name, needle in ((single, "x", "single-look model"), (two_looks, "warm", "already a look")):
+        r = cli("train", "--extend", extend, "--name", name, "--content", data_dir / "home.png", "--style",
+                data_dir / "starry_night.png", "--out", tmp_path / "bad", "--steps", 1)
+        assert r.returncode == 2 and needle in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr

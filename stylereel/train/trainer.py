@@ -25,7 +25,7 @@ from stylereel.device import bf16_supported, pick_device
 from stylereel.errors import StylereelError
 from stylereel.io.atomic import atomic_write_text
 from stylereel.losses.objective import Objective
-from stylereel.model import save_model
+from stylereel.model import load_model, save_model
 from stylereel.nets.discriminator import build_discriminator
 from stylereel.nets.generator import build_generator, load_base_weights
 from stylereel.train.checkpoint import STATE_FILE, load_state, save_state
@@ -57,7 +57,10 @@ class Trainer:
         self.data = load_training_data(self.cfg.data)
 
         self.G = build_generator(m.generator, **m.generator_kwargs)
-        missing = [i.name for i in self.G.inputs[1:] if i.name not in self.data.provides]
+        self.fixed: dict[str, torch.Tensor] = {}  # inputs every batch gets whole (the new look's one-hot, extending)
+        if m.extend:
+            self._extend(Path(m.extend))
+        missing = [i.name for i in self.G.inputs[1:] if i.name not in self.data.provides and i.name not in self.fixed]
         if missing:
             raise StylereelError(f"model.generator: {m.generator} also takes {', '.join(missing)}, which data.mode "
                                  f"{self.cfg.data.mode} does not give (a keyframe look guided by flow trains with --data.mode=guided)")
@@ -77,7 +80,7 @@ class Trainer:
         if t.lr_g is None:
             # A generator's own rate, else the classic 1e-3; resolved here so the run's config.yaml names it.
             t.lr_g = getattr(type(self.G), "lr", 1e-3)
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=t.lr_g, betas=tuple(t.betas))
+        self.opt_g = torch.optim.Adam([p for p in self.G.parameters() if p.requires_grad], lr=t.lr_g, betas=tuple(t.betas))
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=t.lr_d, betas=tuple(t.betas)) if self.D is not None else None
         self.step = 0
         if resume:
@@ -87,7 +90,7 @@ class Trainer:
 
     def train_step(self) -> dict[str, float]:
         self.G.train()
-        batch = {k: v.to(self.device) for k, v in self.data.sample(self.cfg.data.batch, self.gen).items()}
+        batch = self._fill({k: v.to(self.device) for k, v in self.data.sample(self.cfg.data.batch, self.gen).items()})
         s = self.objective.step(batch, with_extras(self.G, batch), self.D)
         s.fake  # the generator runs once; the critic sees it detached, the terms with gradients
         losses = {}
@@ -150,10 +153,35 @@ class Trainer:
 
     @torch.no_grad()
     def sample_grid(self) -> torch.Tensor:
-        preview = {k: v[None].to(self.device) for k, v in self.data.preview.items()}
+        preview = self._fill({k: v[None].to(self.device) for k, v in self.data.preview.items()})
         x = preview["plate"]
         row = [x, with_extras(self.G_ema, preview)(x)] + [v for k, v in preview.items() if k != "plate" and v.shape[1] == 3]
         return torch.cat(row, -1)[0].clamp(0, 1).cpu()  # [3, H, k*W]
+
+    def _fill(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        n, _, h, w = batch["plate"].shape
+        return {**batch, **{k: v.to(batch["plate"].device)[None, :, None, None].expand(n, -1, h, w) for k, v in self.fixed.items()}}
+
+    def _extend(self, base_dir: Path) -> None:
+        """Start from a multi-look model with one more look, whose modulation alone trains: it
+        starts as the mean of the model's looks; every other weight is the base's and stays."""
+        base, _ = load_model(base_dir)
+        own = self.G.state_dict()
+        for k, v in base.state_dict().items():
+            if k.startswith("mod."):
+                own[k][:-1] = v
+                own[k][-1] = v[1:].mean(0)
+            else:
+                own[k] = v
+        self.G.load_state_dict(own)
+        for name, p in self.G.named_parameters():
+            p.requires_grad_(name.startswith("mod."))
+            if name.startswith("mod."):
+                keep = torch.zeros(p.shape[0], 1)
+                keep[-1] = 1
+                p.register_hook(lambda g, keep=keep: g * keep.to(g.device))
+        self.fixed["look"] = torch.zeros(len(self.G.looks))
+        self.fixed["look"][-1] = 1
 
     # -- artifacts --------------------------------------------------------------
 
