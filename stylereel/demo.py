@@ -15,6 +15,7 @@ from stylereel.io.frames import read_image
 from stylereel.io.media import open_source
 from stylereel.looks import look_dir, names
 from stylereel.render.contact_sheet import write_contact_sheet
+from stylereel.render.look_map import LookMap
 from stylereel.render.stylize import Stylizer
 from stylereel.render.temporal import STRENGTH
 
@@ -35,16 +36,19 @@ class DemoResult:
 def run_demo(out: Path, look: str) -> DemoResult:
     d = demo_dir()
     stylizer = Stylizer(look_dir(look))
+    look_map = LookMap(stylizer.look_names, {look: 1.0}) if stylizer.look_names else None
     clip = d / "clip" / "tree.mp4"
     movie = out / f"tree_{look}.mp4"
-    report = stylizer.render(str(clip), movie, overwrite=True, temporal=STRENGTH, both_ways=True)
+    report = stylizer.render(str(clip), movie, overwrite=True, temporal=STRENGTH, both_ways=True, look=look_map)
     if not report.ok:
         raise StylereelError(f"{movie}: {report.summary()}")
     photos = sorted(p for folder in ("content", "heldout") for p in (d / folder).iterdir())
     stills = []
     for p in photos:
         dst = out / "stills" / f"{p.stem}_{look}.png"
-        stylizer.stylize_file(p, dst)
+        report = stylizer.render([p], dst, overwrite=True, log=False, look=look_map)
+        if not report.ok:
+            raise StylereelError(f"{dst}: {report.summary()}")
         stills.append(dst)
     rows, labels = [], []
     shown = ",".join(map(str, CLIP_FRAMES_SHOWN))
@@ -62,6 +66,15 @@ def run_demo(out: Path, look: str) -> DemoResult:
 def write_looks_sheet(path: Path, per_row: int = 4) -> Path:
     """Every built-in look on a held-out bundled photo, labelled with its name."""
     photo = read_image(sorted((demo_dir() / "heldout").iterdir())[0]).rgb
-    cells = [(photo, "photo")] + [(Stylizer(look_dir(n))(photo), n) for n in names()]
+    loaded: dict[Path, Stylizer] = {}
+    cells = [(photo, "photo")]
+    for n in names():
+        if look_dir(n) not in loaded:
+            loaded[look_dir(n)] = Stylizer(look_dir(n))
+        st = loaded[look_dir(n)]
+        if st.look_names:
+            cells.append((LookMap(st.look_names, {n: 1.0}).stylize(st, photo), n))
+        else:
+            cells.append((st(photo), n))
     rows = [cells[i : i + per_row] for i in range(0, len(cells), per_row)]
     return write_contact_sheet(path, [[c[0] for c in r] for r in rows], [[c[1] for c in r] for r in rows], height=200)

@@ -9,7 +9,7 @@ longer side; stylereel then learns the look from those pairs through its own CLI
 result into the package. No painted image is shipped, only the trained weights.
 
     python tools/make_looks.py --data DATA_DIR [--steps 1500] [--only ink fauve]
-    python tools/make_looks.py --data DATA_DIR --multi --steps 6000
+    python tools/make_looks.py --data DATA_DIR --multi --minutes 30
 
 `--multi` trains one multi-look model (`reel_looks`, `stylereel train --look NAME=PAIRS ...`)
 on the same painted pairs of every look above plus Starry Night (the same photos painted
@@ -59,33 +59,42 @@ def photos(data: Path) -> dict[str, np.ndarray]:
     return out
 
 
+def paint(data: Path, work: Path, name: str) -> dict[str, np.ndarray]:
+    """The photos and multistyle26's painting of them in look `name`, as pairs in WORK/NAME/pairs."""
+    import onnxruntime as ort
+
+    painter = ort.InferenceSession(str(data / "models" / "multistyle26.onnx"), providers=["CPUExecutionProvider"])
+    weights = np.zeros(26, np.float32)
+    weights[LOOKS[name][0]] = 1
+    pairs = work / name / "pairs"
+    shutil.rmtree(work / name, ignore_errors=True)
+    plates = photos(data)
+    for n, rgb in plates.items():
+        painted = painter.run(None, {"image": rgb.transpose(2, 0, 1)[None], "style_weights": weights})[0][0]
+        write_image(pairs / "input" / f"{n}.png", rgb, bit_depth=16)
+        write_image(pairs / "target" / f"{n}.png", np.clip(painted.transpose(1, 2, 0), 0, 1), bit_depth=16)
+    return plates
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, required=True)
-    ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--steps", type=int, help="training steps (default: 1500 a single look; the multi-look model: as many as --minutes allow)")
     ap.add_argument("--only", nargs="*", choices=sorted(LOOKS), default=sorted(LOOKS))
     ap.add_argument("--work", type=Path, default=ROOT / "bench" / "runs" / "looks")
-    ap.add_argument("--multi", action="store_true", help="train and ship the multi-look model from the pairs already made")
+    ap.add_argument("--multi", action="store_true", help="train and ship the multi-look model instead")
+    ap.add_argument("--minutes", type=float, help="the multi-look model's time budget (with --steps, whichever ends first)")
     args = ap.parse_args()
     if args.multi:
+        args.steps = args.steps or (1_000_000 if args.minutes else 9000)
         return make_multi(args)
+    args.steps = args.steps or 1500
 
-    import onnxruntime as ort
-
-    painter = ort.InferenceSession(str(args.data / "models" / "multistyle26.onnx"), providers=["CPUExecutionProvider"])
-    plates = photos(args.data)
     for name in args.only:
         index, description = LOOKS[name]
-        weights = np.zeros(26, np.float32)
-        weights[index] = 1
-        pairs = args.work / name / "pairs"
-        shutil.rmtree(args.work / name, ignore_errors=True)
-        for n, rgb in plates.items():
-            painted = painter.run(None, {"image": rgb.transpose(2, 0, 1)[None], "style_weights": weights})[0][0]
-            write_image(pairs / "input" / f"{n}.png", rgb, bit_depth=16)
-            write_image(pairs / "target" / f"{n}.png", np.clip(painted.transpose(1, 2, 0), 0, 1), bit_depth=16)
+        plates = paint(args.data, args.work, name)
         run = args.work / name / "run"
-        cmd = [sys.executable, "-m", "stylereel.cli", "train", "--pairs", str(pairs), "--out", str(run), "--steps", str(args.steps)]
+        cmd = [sys.executable, "-m", "stylereel.cli", "train", "--pairs", str(args.work / name / "pairs"), "--out", str(run), "--steps", str(args.steps)]
         subprocess.run(cmd, check=True)
         source = (f"python tools/make_looks.py --steps {args.steps} --only {name}: paired look (stylereel train --pairs) from "
                   f"{len(plates)} photos ({', '.join(plates)}; OpenCV sample data Apache-2.0 AND BSD-3-Clause, scikit-image "
@@ -99,6 +108,9 @@ def make_multi(args) -> None:
 
     from stylereel.render.stylize import Stylizer
 
+    for name in LOOKS:
+        if not args.work.joinpath(name, "run", "model").exists():  # a single look trained here keeps its pairs and run
+            paint(args.data, args.work, name)
     plates = photos(args.data)
     starry = Stylizer(ROOT / "stylereel" / "assets" / "looks" / "starry_night", device="cpu")
     pairs = args.work / "starry_night" / "pairs"
@@ -106,16 +118,15 @@ def make_multi(args) -> None:
         write_image(pairs / "input" / f"{n}.png", rgb, bit_depth=16)
         write_image(pairs / "target" / f"{n}.png", starry(rgb), bit_depth=16)
     looks = {name: args.work / name / "pairs" for name in sorted(LOOKS)} | {"starry_night": pairs}
-    missing = [str(p) for p in looks.values() if not (p / "target").is_dir()]
-    if missing:
-        raise SystemExit(f"no painted pairs yet in {', '.join(missing)}: run without --multi first")
     run = args.work / "multi" / "run"
     shutil.rmtree(run, ignore_errors=True)
     cmd = [sys.executable, "-m", "stylereel.cli", "train", "--out", str(run), "--steps", str(args.steps)]
+    cmd += ["--minutes", str(args.minutes)] if args.minutes else []
     for name, p in looks.items():
         cmd += ["--look", f"{name}={p}"]
     subprocess.run(cmd, check=True)
-    source = (f"python tools/make_looks.py --multi --steps {args.steps}: one multi-look model (stylereel train --look NAME=PAIRS) "
+    budget = f"--minutes {args.minutes:g}" if args.minutes else f"--steps {args.steps}"
+    source = (f"python tools/make_looks.py --multi {budget}: one multi-look model (stylereel train --look NAME=PAIRS) "
               f"on the pairs of every single look made by this script (photos: {', '.join(plates)}; OpenCV sample data "
               "Apache-2.0 AND BSD-3-Clause, scikit-image CC0; painted by Magenta's multistyle26, weights Apache-2.0) and "
               "Starry Night (the same photos rendered by the shipped starry_night look, MIT)")

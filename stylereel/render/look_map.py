@@ -106,7 +106,7 @@ class LookMap:
         if not 0 <= self.strength <= 1:
             raise LookError(f"--strength: expected 0 to 1, got {self.strength}")
 
-    def _vector(self, mix: dict[str, float]) -> np.ndarray:
+    def vector(self, mix: dict[str, float]) -> np.ndarray:
         v = np.zeros(len(self.names), np.float32)
         for name, w in mix.items():
             v[self.names.index(name)] += w * self.strength
@@ -115,11 +115,16 @@ class LookMap:
 
     def weights(self, number: int, shape: tuple[int, int], plate_alpha=None) -> np.ndarray:
         """[H, W, looks], summing to 1 at every pixel."""
-        out = np.broadcast_to(self._vector(self.mix), shape + (len(self.names),)).copy()
+        out = np.broadcast_to(self.vector(self.mix), shape + (len(self.names),)).copy()
         for region in self.regions:
             m = region.values(number, plate_alpha, shape)[..., None]
-            out += m * (self._vector(region.mix) - out)
+            out += m * (self.vector(region.mix) - out)
         return out
+
+    def stylize(self, stylizer, plate: np.ndarray, number: int = 1, plate_alpha=None) -> np.ndarray:
+        """One frame through a multi-look `stylizer` with these weights (the plate itself where "none" is whole)."""
+        w = self.weights(number, plate.shape[:2], plate_alpha)
+        return untouched(stylizer(plate, look=w), plate, w, self.names.index(NONE))
 
     def settings(self) -> dict:
         return {"look": self.mix, "strength": self.strength,
