@@ -60,10 +60,36 @@ def render(stylizer: Stylizer, photo: np.ndarray, mix: dict, strength: float = 1
     return LookMap(stylizer.look_names, mix, strength).stylize(stylizer, photo)
 
 
+def new_look(args, judge: Magenta, photos, starry: Stylizer):
+    """Extend the multi-look model from the painting alone; the style distance of each snapshot."""
+    train, _ = photo_split(args.data, [n for n in HELD_OUT if n.endswith(".jpg")])
+    painting = args.data / "styles" / "starry_night.jpg"
+    run = args.work / "extend"
+    shutil.rmtree(run, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "stylereel.cli", "train", "--extend", "builtin", "--name", "starry_new", "--content",
+                    *map(str, train), "--style", str(painting), "--out", str(run), "--minutes", str(args.extend_seconds / 60),
+                    "--steps", "1000000", "--train.snapshot_every=20",
+                    *([f"--train.lr_g={args.extend_lr}"] if args.extend_lr else [])], check=True)
+    ref = judge.style_vector(load_images([painting], exact_side=512, trim=0.03)[0][None])
+    dist = lambda outs: float(np.mean([judge.distance(t(o), ref) for o in outs]))  # noqa: E731
+    d_photo = dist([p for _, p in photos])
+    d_full = dist([starry(p) for _, p in photos])
+    goal = d_photo - 0.9 * (d_photo - d_full)
+    curve = []
+    for snap in sorted((run / "snapshots").iterdir()):
+        s_info = json.loads((snap / "model.json").read_text())
+        st = Stylizer(snap, device="cpu")
+        curve.append((s_info["elapsed_s"], s_info["steps"], dist([render(st, p, {"starry_new": 1.0}) for _, p in photos])))
+    reached = next(((sec, step) for sec, step, d in curve if d <= goal), None)
+    return curve, d_photo, d_full, goal, reached
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, required=True)
     ap.add_argument("--extend-seconds", type=float, default=120)
+    ap.add_argument("--extend-lr", type=float, help="the new look's Adam rate (default: the one stylereel picks)")
+    ap.add_argument("--extend-only", action="store_true", help="only the new-look measurement (printed, RESULTS.md untouched)")
     ap.add_argument("--work", type=Path, default=ROOT / "bench" / "runs" / "looks_bench")
     ap.add_argument("--singles", type=Path, default=ROOT / "bench" / "runs" / "looks", help="tools/make_looks.py's work folder")
     args = ap.parse_args()
@@ -76,6 +102,11 @@ def main() -> None:
     photos = [(n, np.ascontiguousarray(hwc(x)[: x.shape[-2] // 8 * 8, : x.shape[-1] // 8 * 8])) for n, x in held_out_photos(args.data, HELD_OUT, 512)]
     multi = Stylizer(multi_look_model(), device="cpu")
     starry = Stylizer(looks_dir() / "starry_night", device="cpu")
+    if args.extend_only:
+        curve, d_photo, d_full, goal, reached = new_look(args, judge, photos, starry)
+        print(f"photo {d_photo:.3f} full {d_full:.3f} goal {goal:.3f} reached {reached}")
+        print("\n".join(f"{sec:.0f} s, {step} steps: {d:.3f}" for sec, step, d in curve))
+        return
     info = json.loads((multi.model_dir / "model.json").read_text())
 
     def truth(name: str, photo: np.ndarray) -> np.ndarray:
@@ -106,9 +137,13 @@ def main() -> None:
         rows.append(f"| {n} | {p_:.2f} | {s_:.3f} | {d_:.3f} | {single or '-'} |")
         sweep[n] = [scores([render(multi, p, {n: 1.0}, k) for _, p in photos], truths[n])[2] for k in STRENGTHS]
 
-    # Sheets: every look; a fusion sweep; a region; the controls.
+    curve, d_photo, d_full, goal, reached = new_look(args, judge, photos, starry)
+
+    # Sheets: every look (and the new one); a fusion sweep; a region; the controls.
     name0, photo0 = photos[0]
+    extended = Stylizer(args.work / "extend", device="cpu")
     cells = [(photo0, "photo")] + [(render(multi, photo0, {n: 1.0}), n) for n in looks] + [(starry(photo0), "starry_night (single)")]
+    cells.append((render(extended, photo0, {"starry_new": 1.0}), f"new look from the painting, {curve[-1][0]:.0f} s"))
     per = 4
     grid = [cells[i : i + per] for i in range(0, len(cells), per)]
     sheet = ROOT / "docs" / "images" / "looks.png"
@@ -140,26 +175,6 @@ def main() -> None:
                          ["photo", "matte", "sepia_etch, pointillist inside", "none, ink inside"],
                          ["photo"] + [c[1] for c in controls]], height=170)
 
-    # A new look in a minute: extend the multi-look model from the painting alone.
-    train, _ = photo_split(args.data, [n for n in HELD_OUT if n.endswith(".jpg")])
-    painting = args.data / "styles" / "starry_night.jpg"
-    run = args.work / "extend"
-    shutil.rmtree(run, ignore_errors=True)
-    subprocess.run([sys.executable, "-m", "stylereel.cli", "train", "--extend", "builtin", "--name", "starry_new", "--content",
-                    *map(str, train), "--style", str(painting), "--out", str(run), "--minutes", str(args.extend_seconds / 60),
-                    "--steps", "1000000", "--train.snapshot_every=20"], check=True)
-    ref = judge.style_vector(load_images([painting], exact_side=512, trim=0.03)[0][None])
-    dist = lambda outs: float(np.mean([judge.distance(t(o), ref) for o in outs]))  # noqa: E731
-    d_photo = dist([p for _, p in photos])
-    d_full = dist([starry(p) for _, p in photos])
-    goal = d_photo - 0.9 * (d_photo - d_full)
-    curve = []
-    for snap in sorted((run / "snapshots").iterdir()):
-        s_info = json.loads((snap / "model.json").read_text())
-        st = Stylizer(snap, device="cpu")
-        curve.append((s_info["elapsed_s"], s_info["steps"], dist([render(st, p, {"starry_new": 1.0}) for _, p in photos])))
-    reached = next(((sec, step) for sec, step, d in curve if d <= goal), None)
-
     lines = [
         f"Held-out photos: {', '.join(HELD_OUT)} at 512 px (no look saw them). Built-in multi-look model: "
         f"`{rel_path(multi.model_dir)}` ({info['steps']} steps, {info.get('elapsed_s', 0) / 60:.0f} min, "
@@ -189,7 +204,7 @@ def main() -> None:
         (f"Reached after {reached[0]:.0f} s ({reached[1]} steps)." if reached else
          f"Not reached within {args.extend_seconds:g} s (best {min(d for _, _, d in curve):.3f})."),
         "",
-        f"Sheets: `{rel_path(sheet)}` (every look on {name0}), `{rel_path(controls_sheet)}` (fusion ink -> fauve, strength, "
+        f"Sheets: `{rel_path(sheet)}` (every look on {name0}, and the new look), `{rel_path(controls_sheet)}` (fusion ink -> fauve, strength, "
         "a region from a soft matte, the colour/lighting/texture controls).",
     ]
     write_section("looks", "Built-in looks, fusion, strength, regions and a new look in a minute", "\n".join(lines))
