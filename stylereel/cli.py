@@ -85,6 +85,9 @@ def train(
             _fail("--resume continues a run with its own data and config; give only --out, a budget and overrides")
         cfg = resume_config(saved_config(out), overrides, steps, minutes)
     else:
+        blocking = next((p for p in [out, *out.parents] if p.exists()), None)
+        if blocking is not None and not blocking.is_dir():
+            _fail(f"--out {out}: cannot make the run folder there: {blocking} is a file")
         if has_state(out):
             _fail(f"{out}: already holds a run at step {state_step(out)}; pass --resume to continue it or choose another --out")
         cfg = build_config(content, style, pairs, config, overrides, steps, minutes, size, looks=look)
@@ -332,15 +335,45 @@ def _check_device(device: str) -> None:
         _fail(f"--device: expected auto, cpu or cuda[:N], got {device!r}")
 
 
+EXIT_CODES = {  # documented in the README ("Troubleshooting")
+    0: "done",
+    1: "internal error: a bug in stylereel (rerun with --debug for the traceback and report it)",
+    2: "a mistake in the command, a setting or an input file: the message names it",
+    3: "a render finished but some frames failed (each named; the rest are written)",
+    4: "the system refused: a file or folder could not be read or written (permissions, disk full)",
+    130: "interrupted (Ctrl-C); a render or training resumes where it stopped",
+}
+
+
 def main() -> None:
     from stylereel.errors import StylereelError
 
+    argv = sys.argv[1:]
+    debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
     try:
-        app(args=_expand_multi(sys.argv[1:]), prog_name="stylereel")
+        app(args=_expand_multi(argv), prog_name="stylereel")
     except StylereelError as e:
+        if debug:
+            raise
         # A mistake the user can fix (a bad file, value or name): one line, no traceback.
         typer.echo(f"stylereel: error: {' '.join(str(e).split())}", err=True)
         sys.exit(2)
+    except KeyboardInterrupt:  # (typer itself answers Ctrl-C inside a command with exit code 130)
+        if debug:
+            raise
+        sys.exit(130)
+    except OSError as e:
+        if debug:
+            raise
+        where = f"{e.filename}: " if e.filename else ""
+        typer.echo(f"stylereel: error: {where}{e.strerror or e}", err=True)
+        sys.exit(4)
+    except Exception as e:  # noqa: BLE001 - a bug: one line for the user, the traceback with --debug
+        if debug:
+            raise
+        typer.echo(f"stylereel: internal error: {type(e).__name__}: {' '.join(str(e).split())} (rerun with --debug for the traceback)", err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

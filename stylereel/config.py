@@ -208,7 +208,10 @@ def _set_term(terms: dict, dotted: str, key: str, value: Any) -> None:
 
 
 def _yaml_value(text: str) -> Any:
-    value = yaml.safe_load(text) if text.strip() else text  # "0.5" -> 0.5, "[1, 2]" -> [1, 2], "null" -> None
+    try:
+        value = yaml.safe_load(text) if text.strip() else text  # "0.5" -> 0.5, "[1, 2]" -> [1, 2], "null" -> None
+    except yaml.YAMLError:
+        value = text  # not YAML ("[1,", control characters): plain text, which the key's type then accepts or refuses
     if isinstance(value, str):
         try:
             return float(value)  # YAML 1.1 reads "3e-4" (no dot) as a string

@@ -158,3 +158,27 @@ def test_demo_looks_and_bench_user_errors(tmp_path, files):
     assert not (tmp_path / "o.png").exists()
     assert_clean_error(run("bench", "speed", "--size", "8k"), "unknown size '8k'")
     assert_clean_error(run("bench", "speed", "--onnx", tmp_path / "x.onnx"), "x.onnx", "no such ONNX file")
+
+
+def test_outputs_where_a_file_is_in_the_way_and_debug(tmp_path, files):
+    (tmp_path / "afile").write_text("x")
+    r = run("stylize", "--look", "ink", files["home"], "-o", tmp_path / "afile" / "o.png")
+    assert_clean_error(r, "afile is a file, not a folder")
+    assert r.returncode == 2 and (tmp_path / "afile").read_text() == "x"
+    r = run("train", "--content", files["home"], "--style", files["style"], "--out", tmp_path / "afile" / "run", "--steps", 1,
+            "--data.size=32", "--data.max_side=64", "--data.style_size=64")
+    assert_clean_error(r, "afile is a file")
+    r = run("stylize", "--look", "ink", files["home"], "-o", tmp_path / "afile" / "o.png", "--debug")
+    assert r.returncode != 0 and "Traceback" in r.stderr  # --debug shows where
+
+
+@pytest.mark.parametrize("exc, code, needle", [("PermissionError(13, 'Permission denied', '/shot/a.exr')", 4, "/shot/a.exr: Permission denied"),
+                                               ("OSError(28, 'No space left on device', '/out/b.exr')", 4, "No space left on device"),
+                                               ("KeyError('x')", 1, "internal error: KeyError"),
+                                               ("KeyboardInterrupt()", 130, "")])
+def test_exit_codes_for_what_the_system_refuses_bugs_and_interrupts(exc, code, needle):
+    code_ = (f"import sys, stylereel.looks as L\ndef boom(): raise {exc}\nL.names = boom\n"
+             "sys.argv = ['stylereel', 'looks']\nfrom stylereel.cli import main\nmain()")
+    r = subprocess.run([sys.executable, "-c", code_], capture_output=True, text=True)
+    assert r.returncode == code and needle in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == (1 if needle else 0)  # Ctrl-C: the exit code says it

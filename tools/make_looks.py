@@ -83,6 +83,7 @@ def main() -> None:
     ap.add_argument("--only", nargs="*", choices=sorted(LOOKS), default=sorted(LOOKS))
     ap.add_argument("--work", type=Path, default=ROOT / "bench" / "runs" / "looks")
     ap.add_argument("--multi", action="store_true", help="train and ship the multi-look model instead")
+    ap.add_argument("--no-ship", action="store_true", help="train single looks only as baselines (bench/looks.py compares them)")
     ap.add_argument("--minutes", type=float, help="the multi-look model's time budget (with --steps, whichever ends first)")
     args = ap.parse_args()
     if args.multi:
@@ -99,6 +100,8 @@ def main() -> None:
         source = (f"python tools/make_looks.py --steps {args.steps} --only {name}: paired look (stylereel train --pairs) from "
                   f"{len(plates)} photos ({', '.join(plates)}; OpenCV sample data Apache-2.0 AND BSD-3-Clause, scikit-image "
                   f"CC0) painted by Magenta's multistyle26 network, style {index} (weights Apache-2.0): {description}")
+        if args.no_ship:
+            continue
         subprocess.run([sys.executable, str(ROOT / "tools" / "ship_look.py"), str(run), name, "--source", source,
                         "--description", f"{description} (after Magenta's multistyle26 style {index})"], check=True)
 

@@ -73,8 +73,12 @@ class Destination:
 
 def plan_destination(src: Source, out: str | Path) -> Destination:
     """Decide the outputs and refuse, before any work, outputs that would overwrite an input
-    or two frames that would land on one file."""
+    or two frames that would land on one file, and folders that cannot be made."""
     out = Path(out)
+    folder = out if not out.suffix and not is_pattern(out) else out.parent
+    existing = next(p for p in [folder, *folder.parents] if p.exists() or p == p.parent)
+    if existing.exists() and not existing.is_dir():
+        raise RenderError(f"{out}: cannot write there: {existing} is a file, not a folder")
     if is_movie(out):
         if out.suffix.lower() not in WRITE_EXTENSIONS:
             raise RenderError(f"{out}: movies are written as {' or '.join(WRITE_EXTENSIONS)}")
