@@ -188,3 +188,34 @@ def test_guided_keyframe_look_trains_and_renders_with_its_keyframes(tmp_path):
     r = cli("train", "--out", tmp_path / "h", "--content", movie, "--style", keys.parent / "key.0002.png",
             "--model.generator=reel_guided", "--steps", "1")
     one_line_error(r, "reel_guided also takes guide")
+
+
+def test_a_render_killed_mid_shot_finishes_on_rerun_with_every_frame_once(tmp_path, data_dir):
+    import signal
+    import time
+
+    photo = read_image(data_dir / "home.png").rgb
+    for n in range(1, 41):
+        write_image(tmp_path / "in" / f"p.{n:04d}.png", np.roll(photo, n, axis=1), bit_depth=16)
+    out = tmp_path / "out"
+    stale = out / ".o.0040.tmp-dead.png"  # what a writer killed long ago left half-written
+    out.mkdir()
+    stale.write_bytes(b"\x89PNG half")
+    os.utime(stale, (time.time() - 3600, time.time() - 3600))
+    fresh = out / ".o.0039.tmp-live.png"  # a live writer's temp: never taken
+    fresh.write_bytes(b"\x89PNG live")
+    cmd = [sys.executable, "-m", "stylereel.cli", "stylize", str(LOOK), str(tmp_path / "in" / "p.####.png"), "-o", str(out / "o.####.png")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while len(list(out.glob("o.*.png"))) < 3 and proc.poll() is None:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = sorted(out.glob("o.*.png"))
+    assert 3 <= len(done) < 40, "the render was not stopped part-way; the test proves nothing"
+    for p in done:
+        assert read_image(p).rgb.shape == photo.shape  # nothing half-written under a frame's name
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "skipped (already done)" in r.stdout and sorted(p.name for p in out.glob("o.*.png")) == [f"o.{n:04d}.png" for n in range(1, 41)]
+    assert not stale.exists() and fresh.exists()
+    assert all(read_image(p).rgb.shape == photo.shape for p in out.glob("o.*.png"))

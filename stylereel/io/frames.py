@@ -310,6 +310,26 @@ def write_image(
         tmp.unlink(missing_ok=True)
 
 
+STALE_TEMP_SECONDS = 600  # a frame's temp file untouched this long belongs to a writer that died (SIGKILL, power)
+
+
+def remove_stale_temps(path: str | os.PathLike, older_than: float = STALE_TEMP_SECONDS) -> int:
+    """Delete what a killed `write_image` left beside `path` (its `.NAME.tmp-XXXX.ext` files) once
+    untouched for `older_than` seconds, so a live writer's temp is never taken; returns how many."""
+    import time
+
+    p = Path(path)
+    gone = 0
+    for tmp in p.parent.glob(f".{p.stem}.tmp-*{p.suffix}") if p.parent.is_dir() else ():
+        try:
+            if time.time() - tmp.stat().st_mtime > older_than:
+                tmp.unlink()
+                gone += 1
+        except OSError:  # taken by another process meanwhile
+            pass
+    return gone
+
+
 def _write_cv2(p: Path, tmp: Path, rgb: np.ndarray, alpha: np.ndarray | None, sample: str, ext: str) -> None:
     channels = [_quantize(rgb[:, :, 2::-1], sample)]  # RGB -> BGR
     if alpha is not None:

@@ -34,7 +34,7 @@ from stylereel.errors import StylereelError
 from stylereel.io.atomic import atomic_write_text
 from stylereel.flow import carry, mix
 from stylereel.io.color import SRGB, WorkingEncoding, default_space, resolve_space
-from stylereel.io.frames import IMAGE_EXTENSIONS, ImageError, output_sample, read_image, write_image
+from stylereel.io.frames import IMAGE_EXTENSIONS, ImageError, output_sample, read_image, remove_stale_temps, write_image
 from stylereel.io.media import DEFAULT_FPS, PastTheEnd, Source, open_source
 from stylereel.io.sequence import Sequence, format_frames, is_pattern
 from stylereel.io.video import WRITE_EXTENSIONS, MovieWriter, is_movie
@@ -232,7 +232,7 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
     if blend is not None and source.kind == "stills":
         raise RenderError("--temporal needs a shot (a sequence or a movie), not separate stills")
 
-    # Which frames need work.
+    # Which frames need work (and what a killed earlier render left half-written beside them).
     todo = []
     for i, n in enumerate(source.numbers):
         if dst.kind != "movie" and not overwrite and dst.paths[i].exists():
@@ -240,6 +240,8 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
             log.frames.setdefault(str(n), {"status": "done"})
         else:
             todo.append(i)
+            if dst.kind != "movie":
+                remove_stale_temps(dst.paths[i])
     if dst.kind == "movie" and dst.path.exists() and not overwrite:
         report.skipped, todo = list(source.numbers), []
     if not todo:
