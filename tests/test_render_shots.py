@@ -219,3 +219,21 @@ def test_a_render_killed_mid_shot_finishes_on_rerun_with_every_frame_once(tmp_pa
     assert "skipped (already done)" in r.stdout and sorted(p.name for p in out.glob("o.*.png")) == [f"o.{n:04d}.png" for n in range(1, 41)]
     assert not stale.exists() and fresh.exists()
     assert all(read_image(p).rgb.shape == photo.shape for p in out.glob("o.*.png"))
+
+
+def test_two_renders_into_one_folder_share_the_shot_without_rendering_a_frame_twice(tmp_path, data_dir):
+    import re
+
+    photo = np.tile(read_image(data_dir / "home.png").rgb, (4, 4, 1))  # 640x480: long enough a render for both to overlap
+    for n in range(1, 61):
+        write_image(tmp_path / "in" / f"p.{n:04d}.png", np.roll(photo, n, axis=1))
+    cmd = [sys.executable, "-m", "stylereel.cli", "stylize", str(LOOK), str(tmp_path / "in" / "p.####.png"),
+           "-o", str(tmp_path / "out" / "o.####.png")]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate() for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    rendered = [int(re.search(r"(\d+) rendered", o).group(1)) for o, _ in outs]
+    assert sum(rendered) == 60 and min(rendered) > 0, rendered  # both worked, and every frame was rendered once
+    assert sorted(p.name for p in (tmp_path / "out").glob("o.*.png")) == [f"o.{n:04d}.png" for n in range(1, 61)]
+    assert not list((tmp_path / "out").glob(".*"))  # no claims or temp files left behind
+    assert all(read_image(p).rgb.shape == photo.shape for p in (tmp_path / "out").glob("o.*.png"))

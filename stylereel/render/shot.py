@@ -33,6 +33,7 @@ import numpy as np
 from stylereel.errors import StylereelError
 from stylereel.io.atomic import atomic_write_text
 from stylereel.flow import carry, mix
+from stylereel.io.claim import Claim
 from stylereel.io.color import SRGB, WorkingEncoding, default_space, resolve_space
 from stylereel.io.frames import IMAGE_EXTENSIONS, ImageError, output_sample, read_image, remove_stale_temps, write_image
 from stylereel.io.media import DEFAULT_FPS, PastTheEnd, Source, open_source
@@ -45,6 +46,7 @@ from stylereel.render.temporal import TemporalBlend, motion, motions
 DEPTHS = {"8": "uint8", "10": "uint10", "12": "uint12", "16": "uint16", "half": "half", "float": "float"}
 PREMULTIPLIED_FORMATS = (".exr",)  # EXR's convention; PNG, TIFF, DPX and ProRes 4444 carry straight alpha
 CONTEXT = "context"  # a queue item that primes the temporal blend with a frame already rendered
+CLAIMED = "claimed"  # a queue item for a frame another render holds (or finished meanwhile)
 
 
 class RenderError(StylereelError):
@@ -275,6 +277,8 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
         a = np.asarray(frame.alpha, np.float32)[..., None]
         return np.where(a > 0, frame.rgb / np.where(a > 0, a, 1), 0).astype(np.float32)
 
+    broken: list[BaseException] = []  # what stopped the reader, if anything did
+
     def reader() -> None:
         previous = None  # (index, network input) of the frame before, for the motion between them
         try:
@@ -289,6 +293,20 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
                     except Exception:  # noqa: BLE001 - no context: the blend starts afresh there
                         previous = None
                     continue
+                if dst.kind != "movie":
+                    claim = Claim(dst.paths[i])
+                    try:
+                        taken = claim.take()
+                    except OSError as exc:
+                        loaded.put((i, None, None, None, f"{dst.paths[i]}: cannot write there ({exc.strerror or exc})", None))
+                        previous = None
+                        continue
+                    if not taken or (not overwrite and dst.paths[i].exists()):
+                        claim.release()  # another render has it, or finished it meanwhile
+                        loaded.put((i, None, None, None, CLAIMED, None))
+                        previous = None
+                        continue
+                    claims[i] = claim
                 if frame is None:
                     loaded.put((i, None, None, None, problem, None))
                     previous = None
@@ -309,10 +327,13 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
                 except Exception as exc:  # noqa: BLE001 - one bad frame must not stop the shot
                     loaded.put((i, None, None, None, f"{frame.path}: {exc}", None))
                     previous = None
+        except BaseException as exc:  # noqa: BLE001 - raised again on the main thread: the render must not "succeed" short
+            broken.append(exc)
         finally:
             loaded.put(None)
 
     last_good: list = [None]
+    claims: dict[int, Claim] = {}  # frames this render holds (io/claim.py): shared output folders
     pending: list = [None]  # both ways: the frame waiting for the next one, (i, frame, network output, residual, motion back, t0)
 
     def finish(i, frame, out_rgb, residual, t0) -> None:
@@ -324,10 +345,17 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
             last_good[0] = (rgb, _float_alpha(frame.alpha))
         else:
             write_image(dst.paths[i], rgb, alpha=frame.alpha, sample=sample, like=frame)
+        release(i)
         report.done.append(source.numbers[i])
         log.record(source.numbers[i], "done", seconds=round(time.time() - t0, 3))
 
+    def release(i) -> None:
+        claim = claims.pop(i, None)
+        if claim is not None:
+            claim.release()
+
     def fail(i, problem) -> None:
+        release(i)
         n = source.numbers[i]
         report.failed[n] = problem
         if blend is not None:
@@ -358,6 +386,12 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
             if problem is CONTEXT:
                 settle()
                 blend.previous = out_rgb
+            elif problem is CLAIMED:
+                settle()
+                if blend is not None:
+                    blend.reset()
+                report.skipped.append(source.numbers[i])
+                log.record(source.numbers[i], "skipped", reason="another render has this frame")
             elif problem is not None:
                 settle()
                 fail(i, problem)
@@ -398,6 +432,8 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
         _drain(loaded)
         rendered.put(None)
         threads[1].join()
+        for claim in list(claims.values()):
+            claim.release()
         if movie is not None:
             movie.abort()
         log.write(interrupted=True)
@@ -408,6 +444,13 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
     rendered.put(None)
     for t in threads:
         t.join()
+    for claim in list(claims.values()):
+        claim.release()
+    if broken:
+        if movie is not None:
+            movie.abort()
+        log.write(interrupted=True)
+        raise broken[0]
     if movie is not None:
         if report.done:
             movie.close()
