@@ -331,3 +331,27 @@ def test_tensor_shape_errors():
         to_tensor(np.zeros((3, 4, 4), np.float32))
     with pytest.raises(ValueError):
         from_tensor(torch.zeros(2, 3, 4, 4))
+
+
+@pytest.mark.parametrize("ext", [".png", ".exr", ".dpx"])
+def test_a_write_that_runs_out_of_disk_leaves_the_previous_frame_intact(tmp_path, rng, ext, monkeypatch):
+    import errno
+
+    from stylereel.io import exr
+
+    rgb = rng.random((16, 24, 3), dtype=np.float32)
+    target = tmp_path / f"f{ext}"
+    frames.write_image(target, rgb)
+    before = target.read_bytes()
+
+    def full_disk(path, *args, **kwargs):  # the encoder gets half way, then the disk is full
+        Path(str(path)).write_bytes(b"\0" * 100)
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(frames, "_write_cv2", lambda p, tmp, *a, **k: full_disk(tmp))
+    monkeypatch.setattr(frames, "_write_dpx", full_disk)
+    monkeypatch.setattr(exr, "write_exr", full_disk)
+    with pytest.raises(ImageError, match="No space left on device"):
+        frames.write_image(target, 1 - rgb)
+    assert target.read_bytes() == before  # the frame already there is untouched
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]  # and no half-written temp is left
