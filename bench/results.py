@@ -66,7 +66,7 @@ def write_section(name: str, title: str, body: str) -> None:
 
 
 def _portable(arg: str) -> str:
-    """An absolute path on the command line as the repo root would see it (`../shared/data`): no machine's paths in the record."""
+    """An absolute path on the command line, written relative to the repo root: no machine's paths in the record."""
     import os
 
     return os.path.relpath(arg, Path(__file__).resolve().parent.parent) if os.path.isabs(arg) else arg
