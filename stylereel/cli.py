@@ -85,8 +85,10 @@ def train(
             _fail("--resume continues a run with its own data and config; give only --out, a budget and overrides")
         cfg = resume_config(saved_config(out), overrides, steps, minutes)
     else:
-        blocking = next((p for p in [out, *out.parents] if p.exists()), None)
-        if blocking is not None and not blocking.is_dir():
+        from stylereel.io.frames import blocking_file
+
+        blocking = blocking_file(out)
+        if blocking is not None:
             _fail(f"--out {out}: cannot make the run folder there: {blocking} is a file")
         if has_state(out):
             _fail(f"{out}: already holds a run at step {state_step(out)}; pass --resume to continue it or choose another --out")

@@ -198,11 +198,11 @@ def test_a_render_killed_mid_shot_finishes_on_rerun_with_every_frame_once(tmp_pa
     for n in range(1, 41):
         write_image(tmp_path / "in" / f"p.{n:04d}.png", np.roll(photo, n, axis=1), bit_depth=16)
     out = tmp_path / "out"
-    stale = out / ".o.0040.tmp-dead.png"  # what a writer killed long ago left half-written
+    stale = out / ".o.0040.tmp-0badf00d.png"  # what a writer killed long ago left half-written
     out.mkdir()
     stale.write_bytes(b"\x89PNG half")
     os.utime(stale, (time.time() - 3600, time.time() - 3600))
-    fresh = out / ".o.0039.tmp-live.png"  # a live writer's temp: never taken
+    fresh = out / ".o.0039.tmp-c0ffee00.png"  # a live writer's temp: never taken
     fresh.write_bytes(b"\x89PNG live")
     cmd = [sys.executable, "-m", "stylereel.cli", "stylize", str(LOOK), str(tmp_path / "in" / "p.####.png"), "-o", str(out / "o.####.png")]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

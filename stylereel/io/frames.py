@@ -313,21 +313,33 @@ def write_image(
 STALE_TEMP_SECONDS = 600  # a frame's temp file untouched this long belongs to a writer that died (SIGKILL, power)
 
 
-def remove_stale_temps(path: str | os.PathLike, older_than: float = STALE_TEMP_SECONDS) -> int:
-    """Delete what a killed `write_image` left beside `path` (its `.NAME.tmp-XXXX.ext` files) once
-    untouched for `older_than` seconds, so a live writer's temp is never taken; returns how many."""
+def remove_stale_temps(folder: str | os.PathLike, older_than: float = STALE_TEMP_SECONDS) -> int:
+    """Delete the frames a killed `write_image` left half-written in `folder` (its
+    `.NAME.tmp-XXXXXXXX.ext` files) once untouched for `older_than` seconds, so a live
+    writer's temp is never taken; one scan of the folder. Returns how many."""
+    import re
     import time
 
-    p = Path(path)
+    folder = Path(folder)
+    if not folder.is_dir():
+        return 0
+    ours = re.compile(r"^\..+\.tmp-[0-9a-f]{8}(" + "|".join(re.escape(e) for e in IMAGE_EXTENSIONS) + r")$", re.IGNORECASE)
     gone = 0
-    for tmp in p.parent.glob(f".{p.stem}.tmp-*{p.suffix}") if p.parent.is_dir() else ():
+    for tmp in folder.iterdir():
         try:
-            if time.time() - tmp.stat().st_mtime > older_than:
+            if ours.match(tmp.name) and time.time() - tmp.stat().st_mtime > older_than:
                 tmp.unlink()
                 gone += 1
         except OSError:  # taken by another process meanwhile
             pass
     return gone
+
+
+def blocking_file(path: str | os.PathLike) -> Path | None:
+    """The file standing where `path` or one of its folders would have to be made, if any."""
+    p = Path(path)
+    existing = next((q for q in [p, *p.parents] if q.exists()), None)
+    return existing if existing is not None and not existing.is_dir() else None
 
 
 def _write_cv2(p: Path, tmp: Path, rgb: np.ndarray, alpha: np.ndarray | None, sample: str, ext: str) -> None:

@@ -35,7 +35,8 @@ from stylereel.io.atomic import atomic_write_text
 from stylereel.flow import carry, mix
 from stylereel.io.claim import Claim
 from stylereel.io.color import SRGB, WorkingEncoding, default_space, resolve_space
-from stylereel.io.frames import IMAGE_EXTENSIONS, ImageError, output_sample, read_image, remove_stale_temps, write_image
+from stylereel.io.frames import (IMAGE_EXTENSIONS, ImageError, blocking_file, output_sample, read_image, remove_stale_temps,
+                                 write_image)
 from stylereel.io.media import DEFAULT_FPS, PastTheEnd, Source, open_source
 from stylereel.io.sequence import Sequence, format_frames, is_pattern
 from stylereel.io.video import WRITE_EXTENSIONS, MovieWriter, is_movie
@@ -77,10 +78,9 @@ def plan_destination(src: Source, out: str | Path) -> Destination:
     """Decide the outputs and refuse, before any work, outputs that would overwrite an input
     or two frames that would land on one file, and folders that cannot be made."""
     out = Path(out)
-    folder = out if not out.suffix and not is_pattern(out) else out.parent
-    existing = next(p for p in [folder, *folder.parents] if p.exists() or p == p.parent)
-    if existing.exists() and not existing.is_dir():
-        raise RenderError(f"{out}: cannot write there: {existing} is a file, not a folder")
+    blocking = blocking_file(out.parent if out.suffix or is_pattern(out) else out)
+    if blocking is not None:
+        raise RenderError(f"{out}: cannot write there: {blocking} is a file, not a folder")
     if is_movie(out):
         if out.suffix.lower() not in WRITE_EXTENSIONS:
             raise RenderError(f"{out}: movies are written as {' or '.join(WRITE_EXTENSIONS)}")
@@ -242,8 +242,9 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
             log.frames.setdefault(str(n), {"status": "done"})
         else:
             todo.append(i)
-            if dst.kind != "movie":
-                remove_stale_temps(dst.paths[i])
+    if dst.kind != "movie":
+        for folder in {dst.paths[i].parent for i in todo}:
+            remove_stale_temps(folder)
     if dst.kind == "movie" and dst.path.exists() and not overwrite:
         report.skipped, todo = list(source.numbers), []
     if not todo:
