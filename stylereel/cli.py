@@ -103,8 +103,10 @@ def train(
 def _fit(cfg, out: Path, resume: bool) -> Path:
     from tqdm import tqdm
 
+    from stylereel.io.frames import check_writable
     from stylereel.train.trainer import Trainer
 
+    check_writable(out)  # a read-only or full place is refused before the data loads
     trainer = Trainer(cfg, out, resume=resume)
     # With a time budget the bar runs on seconds (its ETA is the budget); otherwise on steps.
     timed = cfg.train.minutes is not None
@@ -123,6 +125,11 @@ def _fit(cfg, out: Path, resume: bool) -> Path:
 
     try:
         return trainer.fit(on_step)
+    except KeyboardInterrupt:
+        bar.close()
+        saved = f"its state at step {trainer.saved_step} is saved" if trainer.saved_step is not None else "no state saved yet"
+        typer.echo(f"{out}: stopped at step {trainer.step}, {saved}; continue with: stylereel train --out {out} --resume", err=True)
+        raise
     finally:
         bar.close()
 
@@ -148,6 +155,7 @@ def stylize(
     preserve_color: Optional[str] = typer.Option(None, help="keep the plate's colour: 'luminance' (the look's luminance, the plate's chroma) or 'palette' (the look's texture in the plate's palette)"),
     preserve_lighting: float = typer.Option(0.0, help="0..1: how much of the plate's shading and exposure (low-frequency luminance) replaces the look's"),
     depth: Optional[str] = typer.Option(None, help="output precision: 8, 10, 12, 16 (integer formats), half or float (EXR); default: the input's where the format holds it"),
+    tile: Optional[float] = typer.Option(None, help="megapixels the network runs at once: larger frames go in tiles (default 16.8, 4K whole); smaller needs less memory, same picture"),
     device: str = typer.Option("auto", help="auto | cpu | cuda"),
 ) -> None:
     """Render stills, sequences and movies in a trained or built-in look (precision, alpha, colour space, frame rate, timecode and audio kept)."""
@@ -199,7 +207,9 @@ def stylize(
         _fail(str(exc))
     source = open_source(list(inputs), frames)  # checked whole before the model loads
     plan_destination(source, output)
-    stylizer = Stylizer(model, device=device)
+    if tile is not None and not tile >= 0.25:
+        _fail(f"--tile: expected at least 0.25 megapixels, got {tile}")
+    stylizer = Stylizer(model, device=device, tile_pixels=round(tile * 1e6) if tile else None)
     look_map = None
     if stylizer.look_names is not None:
         from stylereel.render.look_map import LookMap, parse_mix, parse_region

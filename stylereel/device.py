@@ -18,3 +18,51 @@ def bf16_supported(device: torch.device) -> bool:
     if device.type == "cpu":
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     return False
+
+
+def available_memory() -> int:
+    """Bytes this process can still allocate: the kernel's MemAvailable, or less where a
+    cgroup (a container's or a farm job's memory limit) leaves less."""
+    avail = None
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemAvailable:"):
+                avail = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    if avail is None:
+        import os
+
+        try:
+            avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):
+            return 1 << 62  # unknown: nothing is refused
+    for limit_file, usage_file in (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+                                   ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes")):
+        try:
+            limit, usage = open(limit_file).read().strip(), open(usage_file).read().strip()
+        except OSError:
+            continue
+        if limit.isdigit() and int(limit) < 1 << 60:
+            avail = min(avail, max(0, int(limit) - int(usage)))
+        break
+    return avail
+
+
+def format_bytes(n: float) -> str:
+    """>>> format_bytes(3 * 2**30)
+    '3.0 GiB'"""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} PiB"
+
+
+def check_memory(what: str, need: int, doing: str) -> None:
+    """Refuse up front (a StylereelError naming `what`) when `need` bytes exceed what is available."""
+    from stylereel.errors import StylereelError
+
+    avail = available_memory()
+    if need > avail:
+        raise StylereelError(f"{what}: {doing} would need {format_bytes(need)} of memory; {format_bytes(avail)} is available")

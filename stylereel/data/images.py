@@ -19,10 +19,11 @@ from typing import Iterable
 import torch
 import torch.nn.functional as F
 
+from stylereel.device import check_memory
 from stylereel.errors import StylereelError
 from stylereel.io.color import WorkingEncoding, default_space
 from stylereel.io.frames import Frame, ImageError, list_images, read_image, to_tensor
-from stylereel.io.media import read_frames
+from stylereel.io.media import open_source, read_frames
 
 SHOT_FRAMES = 64  # frames taken from one sequence or movie (evenly spaced): neighbours add little but memory
 
@@ -42,9 +43,17 @@ def resize_longer_side(img: torch.Tensor, side: int, allow_upscale: bool = False
 def load_images(paths: Iterable[str | Path], max_side: int | None = None, exact_side: int | None = None,
                 trim: float = 0.0) -> list[torch.Tensor]:
     """Decode images (dirs expand to their images) to [3, H, W] float tensors in [0, 1];
-    `trim`: the fraction of each side's length cut from each edge first."""
+    `trim`: the fraction of each side's length cut from each edge first. Refused up front:
+    a set that would not fit in memory once loaded; then an image under MIN_SIDE pixels a
+    side, or a set of nothing but flat (one-colour) images: nothing to learn from."""
+    paths = list(paths)
+    sources = [open_source(item) for item in paths]
+    _check_fits(paths, sources, exact_side or max_side, upscale=exact_side is not None)
     out = []
-    for frame in (f for item in paths for f in read_frames(item, limit=SHOT_FRAMES)):
+    for frame in (f for src in sources for f in read_frames(src, limit=SHOT_FRAMES)):
+        h, w = frame.rgb.shape[:2]
+        if min(h, w) < MIN_SIDE:
+            raise ImageError(frame.path, f"{w}x{h} is too small to learn a look from (at least {MIN_SIDE} px a side)")
         img = frame_tensor(frame)
         if trim:
             h, w = img.shape[-2:]
@@ -55,7 +64,26 @@ def load_images(paths: Iterable[str | Path], max_side: int | None = None, exact_
         elif max_side is not None:
             img = resize_longer_side(img, max_side)
         out.append(img.contiguous())
+    if out and all(float(img.amax() - img.amin()) < FLAT for img in out):
+        raise StylereelError(f"{', '.join(map(str, paths))}: {'every image is' if len(out) > 1 else 'the image is'} "
+                             "flat (a single colour): nothing to learn a look from")
     return out
+
+
+MIN_SIDE = 16  # the smallest image worth training on
+FLAT = 2 / 255  # an image whose values span less than this is one colour
+
+
+def _check_fits(paths: list, sources: list, side: int | None, upscale: bool) -> None:
+    """Refuse a training set that would not fit in memory once loaded (float32, at most `side` px)."""
+    total, count = 0, 0
+    for src in sources:
+        w, h = src.largest or (side or 1, side or 1)
+        s = side / max(w, h) if side and (upscale or max(w, h) > side) else 1.0
+        n = min(len(src), SHOT_FRAMES)
+        total += n * round(w * s) * round(h * s) * 3 * 4
+        count += n
+    check_memory(", ".join(map(str, paths)), total, f"keeping {count} training images in memory")
 
 
 def frame_tensor(frame: Frame) -> torch.Tensor:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ import cv2
 import numpy as np
 import torch
 
+from stylereel.device import check_memory
 from stylereel.errors import StylereelError
 
 # OpenCV logs decoder complaints to stderr itself; our ImageError already says what went wrong, in one line.
@@ -99,10 +101,18 @@ def _check_readable(p: Path) -> None:
         raise ImageError(p, "not a decodable image (empty file)")
 
 
+# Bytes per pixel and channel while a frame is decoded: the decoder's buffer, the float32 copy, slack.
+DECODE_BYTES = 12
+
+
 def read_image(path: str | os.PathLike) -> Frame:
     p = Path(path)
     ext = _check_extension(p)
     _check_readable(p)
+    declared = _header(p, ext)
+    if declared is not None:
+        w, h, c = declared
+        check_memory(str(p), w * h * max(c, 3) * DECODE_BYTES, f"decoding {w}x{h} pixels")
     if ext == ".exr":
         return _read_exr(p)
     if ext == ".dpx":
@@ -113,7 +123,11 @@ def read_image(path: str | os.PathLike) -> Frame:
     except cv2.error as exc:
         raise ImageError(p, f"not a decodable image ({exc})") from None
     if img is None:
+        if declared is not None and declared[2] > 4:
+            raise ImageError(p, f"unsupported channel count {declared[2]} (1 to 4: grey, grey and alpha, RGB, RGBA)")
         raise ImageError(p, "not a decodable image (truncated or corrupt)")
+    if ext in _JPEG_EXTENSIONS and not _jpeg_complete(p):  # libjpeg fills a cut-off scan with grey and carries on
+        raise ImageError(p, "not a decodable image (truncated: no end-of-image marker)")
 
     if img.dtype == np.uint8:
         sample = "uint8"
@@ -137,7 +151,7 @@ def read_image(path: str | os.PathLike) -> Frame:
         if channels == 4:
             alpha = img[:, :, 3]
     else:
-        raise ImageError(p, f"unsupported channel count {channels}")
+        raise ImageError(p, f"unsupported channel count {channels} (1 to 4: grey, grey and alpha, RGB, RGBA)")
 
     rgb = np.ascontiguousarray(color, dtype=np.float32) / np.float32(_max_code(sample))
     if alpha is not None:
@@ -300,6 +314,8 @@ def write_image(
                 _write_cv2(p, tmp, rgb, alpha, sample, ext)
         except ImageError:
             raise
+        except OSError as exc:
+            raise ImageError(p, f"cannot write image ({exc.strerror or exc})") from None
         except Exception as exc:  # encoder libraries raise their own types; the message is what matters
             raise ImageError(p, f"cannot write image ({exc})") from None
         try:
@@ -335,6 +351,20 @@ def remove_stale_temps(folder: str | os.PathLike, older_than: float = STALE_TEMP
     return gone
 
 
+def check_writable(folder: str | os.PathLike) -> None:
+    """Create `folder` if needed and prove a file can be made in it, before any work: a
+    read-only mount, a folder without write permission or a full inode table is the
+    system's OSError, naming the folder (the CLI's exit code 4)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    probe = folder / f".stylereel-write-test-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        os.close(os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(folder)) from None
+    probe.unlink(missing_ok=True)
+
+
 def blocking_file(path: str | os.PathLike) -> Path | None:
     """The file standing where `path` or one of its folders would have to be made, if any."""
     p = Path(path)
@@ -349,11 +379,14 @@ def _write_cv2(p: Path, tmp: Path, rgb: np.ndarray, alpha: np.ndarray | None, sa
     img = np.ascontiguousarray(np.concatenate(channels, axis=2))
     params = [cv2.IMWRITE_JPEG_QUALITY, 95] if ext in _JPEG_EXTENSIONS else []
     try:
-        ok = cv2.imwrite(str(tmp), img, params)
+        ok, encoded = cv2.imencode(ext, img, params)
     except cv2.error as exc:
         raise ImageError(p, f"cannot write image ({exc})") from None
     if not ok:
-        raise ImageError(p, "cannot write image (encoder failed or directory not writable)")
+        raise ImageError(p, "cannot write image (the encoder failed)")
+    # Encoded in memory, written here: a full disk or a refused write is the system's own error.
+    with open(tmp, "wb") as f:
+        f.write(encoded.tobytes())
 
 
 def _write_dpx(tmp: Path, rgb: np.ndarray, alpha: np.ndarray | None, sample: str) -> None:
@@ -419,24 +452,59 @@ def from_tensor(t: torch.Tensor) -> np.ndarray:
 
 
 def probe_image(path: str | os.PathLike) -> tuple[int, int, int]:
-    """(width, height, channels) from the file's header where the format allows (EXR, and
-    anything FFmpeg's image demuxer reads), else by decoding it."""
+    """(width, height, channels) from the file's header where the format allows, else by decoding it."""
     p = Path(path)
     ext = _check_extension(p)
     _check_readable(p)
-    try:
-        if ext == ".exr":
-            from stylereel.io.exr import probe_exr
-
-            return probe_exr(str(p))
-        import av
-
-        with av.open(str(p), format="image2", options={"pattern_type": "none"}) as c:
-            cc = c.streams.video[0].codec_context
-            if cc.width and cc.pix_fmt:
-                return cc.width, cc.height, len(av.VideoFormat(cc.pix_fmt).components)
-    except Exception as exc:  # noqa: BLE001 - fall through to a full decode, which names the problem
-        if ext == ".exr":
-            raise ImageError(p, f"not a readable EXR ({exc})") from None
+    got = _header(p, ext)
+    if got is not None:
+        if got[2] > 4:
+            raise ImageError(p, f"unsupported channel count {got[2]} (1 to 4: grey, grey and alpha, RGB, RGBA)")
+        return got
     f = read_image(p)
     return f.rgb.shape[1], f.rgb.shape[0], 3 + (f.alpha is not None)
+
+
+# DPX image element descriptor -> channels (SMPTE 268M): luma, RGB, RGBA, ABGR.
+_DPX_CHANNELS = {6: 1, 50: 3, 51: 4, 52: 4}
+
+
+def _header(p: Path, ext: str) -> tuple[int, int, int] | None:
+    """(width, height, channels) as the header declares them, read without decoding any
+    pixels; None where the header library cannot tell (the decoder then names the problem)."""
+    if ext == ".exr":
+        from stylereel.io.exr import probe_exr
+
+        try:
+            return probe_exr(str(p))
+        except Exception as exc:  # noqa: BLE001 - OpenEXR raises plain exceptions
+            raise ImageError(p, f"not a readable EXR ({exc})") from None
+    if ext == ".dpx":
+        import struct
+
+        with open(p, "rb") as f:
+            head = f.read(804)
+        order = {b"SDPX": ">", b"XPDS": "<"}.get(head[:4])
+        if order is None or len(head) < 804:
+            raise ImageError(p, "not a decodable DPX (no DPX header)")
+        w, h = struct.unpack(order + "II", head[772:780])
+        return w, h, _DPX_CHANNELS.get(head[800], 3)
+    from PIL import Image, UnidentifiedImageError
+
+    Image.MAX_IMAGE_PIXELS = None  # stylereel weighs a frame against the memory it has (check_memory), not a fixed cap
+    try:
+        with warnings.catch_warnings():  # Pillow warns about damage the decoder will name in its own error
+            warnings.simplefilter("ignore")
+            with Image.open(p) as im:
+                w, h = im.size
+                samples = getattr(im, "tag_v2", {}).get(277)  # TIFF SamplesPerPixel: Pillow shows 3 of a 5-channel file
+                return w, h, int(samples) if samples else len(im.getbands())
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        return None
+
+
+def _jpeg_complete(p: Path) -> bool:
+    """A JPEG's end-of-image marker is present (some writers pad after it)."""
+    with open(p, "rb") as f:
+        f.seek(max(0, p.stat().st_size - 4096))
+        return b"\xff\xd9" in f.read()

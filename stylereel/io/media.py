@@ -58,6 +58,10 @@ class Source:
     has_alpha: bool = False
     has_audio: bool = False
     float_frames: bool = False  # EXR: scene-linear by default
+    largest: tuple[int, int] | None = None  # (width, height) of the largest frame: what memory is planned for
+
+    def __post_init__(self):
+        self.largest = self.largest or self.size
 
     def __len__(self) -> int:
         return len(self.numbers)
@@ -106,8 +110,7 @@ def open_source(spec: str | os.PathLike | list, frames: str | list[int] | None =
             return open_source(spec[0], frames)
         if frames is not None:
             raise SequenceError("--frames applies to one sequence or movie, not to several inputs")
-        files = list_images(spec)
-        return Source("stills", str(files[0]), list(range(len(files))), files)
+        return _stills(list_images(spec))
     path, suffix_range = split_range(spec)
     if suffix_range is not None and frames is not None:
         raise SequenceError(f"{spec}: give the frame range once (a :range suffix or --frames)")
@@ -136,8 +139,13 @@ def open_source(spec: str | os.PathLike | list, frames: str | list[int] | None =
                       has_alpha=info.has_alpha, has_audio=info.has_audio)
     if numbers is not None:
         raise SequenceError(f"{path}: frame ranges apply to a sequence pattern (name.####.ext) or a movie")
-    files = list_images([path])
-    return Source("stills", str(files[0]), list(range(len(files))), files)
+    return _stills(list_images([path]))
+
+
+def _stills(files: list[Path]) -> Source:
+    """Stills, each checked by its header first (a file that is no picture is refused before any work)."""
+    sizes = [probe_image(f)[:2] for f in files]
+    return Source("stills", str(files[0]), list(range(len(files))), files, largest=max(sizes, key=lambda s: s[0] * s[1]))
 
 
 def _exr_fps(path: Path) -> Fraction | None:
@@ -151,10 +159,10 @@ def _exr_fps(path: Path) -> Fraction | None:
         return None
 
 
-def read_frames(spec: str | os.PathLike, limit: int | None = None) -> list[Frame]:
+def read_frames(spec: str | os.PathLike | Source, limit: int | None = None) -> list[Frame]:
     """Every frame of a still, folder, sequence or movie (a `:range` suffix allowed), evenly
     thinned to at most `limit` frames: how training and evaluation read shots."""
-    src = open_source(spec)
+    src = spec if isinstance(spec, Source) else open_source(spec)
     wanted = None
     if limit is not None and len(src) > limit:
         wanted = set(np.linspace(0, len(src) - 1, limit).round().astype(int).tolist())

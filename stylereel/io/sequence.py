@@ -122,22 +122,30 @@ class Sequence:
         """[(frame, path)] for `frames` (default: every frame on disk), all checked first:
         missing files, and (with `probe(path) -> (w, h, channels)`) sizes or channel
         counts that differ from the first frame's, in one message."""
+        hint = ""
         if frames is None:
             frames = self.on_disk()
             if not frames:
                 raise SequenceError(f"{self.pattern}: no frames on disk")
+            # A gap in what is on disk is a lost frame (a stepped sequence, every 2nd frame say, is not).
+            step = min((b - a for a, b in zip(frames, frames[1:])), default=1)
+            frames = list(range(frames[0], frames[-1] + 1, step))
+            hint = " (give --frames to render only the frames on disk)"
         paths = [(f, self.path(f)) for f in frames]
         missing = [f for f, p in paths if not p.is_file()]
-        if missing:
-            raise SequenceError(f"{self.pattern}: {len(missing)} of {len(frames)} frames missing: {format_frames(missing)}")
-        if probe is not None:
-            first = probe(paths[0][1])
+        problems = [f"{len(missing)} of {len(frames)} frames missing: {format_frames(missing)}{hint}"] if missing else []
+        gone = set(missing)
+        present = [(f, p) for f, p in paths if f not in gone]
+        if probe is not None and present:
+            first = probe(present[0][1])
             odd = {}
-            for f, p in paths[1:]:
+            for f, p in present[1:]:
                 got = probe(p)
                 if got != first:
                     odd.setdefault(got, []).append(f)
             if odd:
                 what = "; ".join(f"{format_frames(fs)}: {w}x{h}x{c}" for (w, h, c), fs in odd.items())
-                raise SequenceError(f"{self.pattern}: frames differ from frame {frames[0]} ({first[0]}x{first[1]}x{first[2]}): {what}")
+                problems.append(f"frames differ from frame {present[0][0]} ({first[0]}x{first[1]}x{first[2]}): {what}")
+        if problems:
+            raise SequenceError(f"{self.pattern}: {'; '.join(problems)}")
         return paths

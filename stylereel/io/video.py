@@ -71,13 +71,28 @@ def probe_movie(path: str | os.PathLike) -> MovieInfo:
             for s in c.streams:
                 timecode = timecode or s.metadata.get("timecode")
             fmt = cc.pix_fmt or ""
-            return MovieInfo(str(p), cc.width, cc.height, Fraction(fps) if fps else Fraction(24), vs.frames or None, timecode,
+            return MovieInfo(str(p), cc.width, cc.height, Fraction(fps) if fps else Fraction(24), vs.frames or _count_frames(c, vs, fps), timecode,
                              "a" in fmt.replace("gray", "").split("p")[0] or fmt.startswith(("yuva", "gbrap", "rgba", "bgra", "argb")),
                              bool(c.streams.audio), cc.name, dict(c.metadata))
     except MovieError:
         raise
     except Exception as exc:  # noqa: BLE001 - FFmpeg raises many types; one line names the file
         raise MovieError(f"{p}: not a readable movie ({' '.join(str(exc).split())})") from None
+
+
+def _count_frames(container, stream, fps) -> int | None:
+    """Frames in a stream whose container does not count them (Matroska, some AVIs): its
+    packets, demuxed without decoding, or what its duration says if that is more (damage
+    can stop the demuxer early: the frames past it must show as missing, not vanish)."""
+    n = 0
+    try:
+        for packet in container.demux(stream):
+            n += packet.size > 0
+    except Exception:  # noqa: BLE001 - damage past some point: what demuxed so far stands
+        pass
+    if container.duration and fps:
+        n = max(n, round(container.duration / 1_000_000 * fps))
+    return n or None
 
 
 def read_movie(path: str | os.PathLike, frames: set[int] | None = None, errors: list | None = None) -> Iterator[tuple[int, np.ndarray, np.ndarray | None]]:

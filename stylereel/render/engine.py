@@ -35,6 +35,9 @@ from stylereel.errors import StylereelError
 from stylereel.nets.generator import IMAGE, Input
 
 TILE_PIXELS = 2**24  # 4K in one piece: OpenVINO ran it in 607 ms whole, 706-822 ms in 3-12 tiles
+# Working memory of the network per pixel it runs at once (a tile, or the frame): 890 MiB of growth
+# at 2160p in bench/RESULTS.md ("speed"), ~110 bytes a pixel, rounded up.
+NET_BYTES_PER_PIXEL = 128
 
 
 def plan_tiles(h: int, w: int, stride: int, halo: int, budget: int) -> list[tuple[int, int, int, int]]:
@@ -119,6 +122,11 @@ class InferenceEngine:
             self._run = _torch_runner(graph, self.device, self.bf16)
         else:
             raise ValueError(f"unknown inference backend {backend!r}; use 'openvino' or 'torch'")
+
+    def memory_needed(self, h: int, w: int) -> int:
+        """Bytes a frame of h x w takes through the network: its working memory over one tile
+        (haloed tiles fit `tile_pixels`), plus the whole frame in and out as float32."""
+        return min(h * w, self.tile_pixels) * NET_BYTES_PER_PIXEL + 2 * h * w * 3 * 4
 
     def _gather(self, x: torch.Tensor, extras: dict[str, torch.Tensor]) -> list[torch.Tensor]:
         """The inputs in declared order, on the engine's device, checked against the declaration."""

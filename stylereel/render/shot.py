@@ -30,12 +30,13 @@ from pathlib import Path
 
 import numpy as np
 
+from stylereel.device import check_memory
 from stylereel.errors import StylereelError
 from stylereel.io.atomic import atomic_write_text
 from stylereel.flow import carry, mix
 from stylereel.io.claim import Claim
 from stylereel.io.color import SRGB, WorkingEncoding, default_space, resolve_space
-from stylereel.io.frames import (IMAGE_EXTENSIONS, ImageError, blocking_file, output_sample, read_image, remove_stale_temps,
+from stylereel.io.frames import (IMAGE_EXTENSIONS, ImageError, blocking_file, check_writable, output_sample, read_image, remove_stale_temps,
                                  write_image)
 from stylereel.io.media import DEFAULT_FPS, PastTheEnd, Source, open_source
 from stylereel.io.sequence import Sequence, format_frames, is_pattern
@@ -48,6 +49,11 @@ DEPTHS = {"8": "uint8", "10": "uint10", "12": "uint12", "16": "uint16", "half": 
 PREMULTIPLIED_FORMATS = (".exr",)  # EXR's convention; PNG, TIFF, DPX and ProRes 4444 carry straight alpha
 CONTEXT = "context"  # a queue item that primes the temporal blend with a frame already rendered
 CLAIMED = "claimed"  # a queue item for a frame another render holds (or finished meanwhile)
+# Whole frames a render holds at once: 3 decoded ahead, 3 waiting to be written, the one in the
+# network, the temporal blend's neighbours and the writer's copy; each as float32 RGB + alpha and
+# its decoded or encoded form.
+FRAMES_IN_FLIGHT = 10
+FRAME_BYTES = 24
 
 
 class RenderError(StylereelError):
@@ -147,6 +153,7 @@ class _Log:
     def __init__(self, path: Path | None, header: dict):
         self.path, self.header = path, header
         self.frames: dict[str, dict] = {}
+        self.failed: str | None = None  # why the last write of the log failed
         if path is not None and path.is_file():  # a resumed render keeps what earlier runs recorded
             try:
                 self.frames = json.loads(path.read_text()).get("frames", {})
@@ -162,7 +169,10 @@ class _Log:
     def write(self, **extra) -> None:
         self._last = time.monotonic()
         if self.path is not None:
-            atomic_write_text(self.path, json.dumps({**self.header, **extra, "frames": self.frames}, indent=1) + "\n")
+            try:
+                atomic_write_text(self.path, json.dumps({**self.header, **extra, "frames": self.frames}, indent=1) + "\n")
+            except OSError as exc:  # a full disk must not stop the frames: the log is rewritten whole next time
+                self.failed = f"{self.path}: not written ({exc.strerror or exc})"
 
 
 def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, frames: str | list[int] | None = None,
@@ -183,6 +193,9 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
     (`--data.mode=guided`): each frame gets the nearest one carried to it along the flow."""
     source = src if isinstance(src, Source) else open_source(src, frames)
     dst = plan_destination(source, out)
+    w, h = source.largest or _first_size(source)
+    check_memory(source.path, stylizer.engine.memory_needed(h, w) + FRAMES_IN_FLIGHT * h * w * FRAME_BYTES,
+                 f"rendering {w}x{h} frames (tiles of {stylizer.engine.tile_pixels / 1e6:.1f} MP; a smaller --tile needs less)")
     sample = None
     if depth is not None:
         if dst.kind == "movie":
@@ -242,8 +255,9 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
             log.frames.setdefault(str(n), {"status": "done"})
         else:
             todo.append(i)
-    if dst.kind != "movie":
-        for folder in {dst.paths[i].parent for i in todo}:
+    for folder in {dst.path.parent} if dst.kind == "movie" else {dst.paths[i].parent for i in todo}:
+        check_writable(folder)  # a read-only or full place is refused before any work
+        if dst.kind != "movie":
             remove_stale_temps(folder)
     if dst.kind == "movie" and dst.path.exists() and not overwrite:
         report.skipped, todo = list(source.numbers), []
@@ -278,7 +292,7 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
         a = np.asarray(frame.alpha, np.float32)[..., None]
         return np.where(a > 0, frame.rgb / np.where(a > 0, a, 1), 0).astype(np.float32)
 
-    broken: list[BaseException] = []  # what stopped the reader, if anything did
+    broken: list[BaseException] = []  # what stopped the reader or the writer, if anything did
 
     def reader() -> None:
         previous = None  # (index, network input) of the frame before, for the motion between them
@@ -381,27 +395,33 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
             output(i, frame, out_rgb, residual, t0, back, ahead)
 
     def writer() -> None:
-        while (item := rendered.get()) is not None:
-            i, frame, out_rgb, residual, problem, moved, t0 = item
-            back, ahead = moved or (None, None)
-            if problem is CONTEXT:
-                settle()
-                blend.previous = out_rgb
-            elif problem is CLAIMED:
-                settle()
-                if blend is not None:
-                    blend.reset()
-                report.skipped.append(source.numbers[i])
-                log.record(source.numbers[i], "skipped", reason="another render has this frame")
-            elif problem is not None:
-                settle()
-                fail(i, problem)
-            elif blend is not None and blend.both_ways:  # written once the next frame is here
-                settle((ahead, out_rgb) if ahead is not None and pending[0] is not None and pending[0][0] == i - 1 else None)
-                pending[0] = (i, frame, out_rgb, residual, back, t0)
-            else:
-                output(i, frame, out_rgb, residual, t0, back)
-        settle()
+        try:
+            while (item := rendered.get()) is not None:
+                i, frame, out_rgb, residual, problem, moved, t0 = item
+                back, ahead = moved or (None, None)
+                if problem is CONTEXT:
+                    settle()
+                    blend.previous = out_rgb
+                elif problem is CLAIMED:
+                    settle()
+                    if blend is not None:
+                        blend.reset()
+                    report.skipped.append(source.numbers[i])
+                    log.record(source.numbers[i], "skipped", reason="another render has this frame")
+                elif problem is not None:
+                    settle()
+                    fail(i, problem)
+                elif blend is not None and blend.both_ways:  # written once the next frame is here
+                    settle((ahead, out_rgb) if ahead is not None and pending[0] is not None and pending[0][0] == i - 1 else None)
+                    pending[0] = (i, frame, out_rgb, residual, back, t0)
+                else:
+                    output(i, frame, out_rgb, residual, t0, back)
+            settle()
+        except BaseException as exc:  # noqa: BLE001 - raised again on the main thread, like the reader's
+            broken.append(exc)
+            stop.set()
+            while rendered.get() is not None:  # the main thread finishes its puts
+                pass
 
     threads = [threading.Thread(target=reader, daemon=True), threading.Thread(target=writer, daemon=True)]
     for t in threads:

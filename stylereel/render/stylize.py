@@ -25,11 +25,13 @@ class Stylizer:
     >>> s.render("plate.####.exr", "out/plate_look.####.exr", frames="1001-1100")
     """
 
-    def __init__(self, model: str | Path, device: str = "auto", bf16: bool | None = None):
+    def __init__(self, model: str | Path, device: str = "auto", bf16: bool | None = None, tile_pixels: int | None = None):
+        """`tile_pixels`: frames larger than this are rendered in tiles of at most this many
+        pixels (default `engine.TILE_PIXELS`, 4K whole): less memory, the same picture."""
         self.device = pick_device(device)
         self.model_dir = resolve_model_dir(model)
         self.net, self.info = load_model(self.model_dir)
-        self.engine = InferenceEngine(self.net, self.device, bf16=bf16)
+        self.engine = InferenceEngine(self.net, self.device, bf16=bf16, tile_pixels=tile_pixels)
 
     def tensor(self, x: torch.Tensor, **extras: torch.Tensor) -> torch.Tensor:
         """[N, 3, H, W] in [0, 1] (+ the model's other inputs by name) -> [N, 3, H, W] in [0, 1], on the input's device."""

@@ -40,9 +40,30 @@ def saved_config(run_dir: str | Path) -> RunConfig:
     path = Path(run_dir) / STATE_FILE
     state = load_state(path)
     try:
-        return RunConfig.from_dict(state["config"])
+        cfg = RunConfig.from_dict(state["config"])
     except (KeyError, TypeError, ValueError) as e:
         raise ModelError(f"{path}: resume state holds no usable config ({e})") from None
+    _check_same_run(path, cfg, Path(run_dir) / "config.yaml")
+    return cfg
+
+
+def _check_same_run(path: Path, cfg: RunConfig, written: Path) -> None:
+    """The state must be this folder's run's: the network and data mode that its config.yaml
+    (written when the run started) names (a state copied from another run is refused)."""
+    import yaml
+
+    try:
+        started = yaml.safe_load(written.read_text())
+    except (OSError, yaml.YAMLError):
+        return  # no readable config.yaml: the state's own config is all there is
+    if not isinstance(started, dict):
+        return
+    kind = lambda d: {"network": d.get("model"), "data mode": (d.get("data") or {}).get("mode")}  # noqa: E731
+    was, now = kind(started), kind(cfg.to_dict())
+    differ = [k for k in was if was[k] != now[k]]
+    if differ:
+        raise ModelError(f"{path}: saved by another run than {written} describes (its {' and '.join(differ)} differ); "
+                         "resume that run's own folder, or start a new one")
 
 
 def state_step(run_dir: str | Path) -> int:

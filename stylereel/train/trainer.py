@@ -10,7 +10,10 @@ term reads it, then the generator on the weighted sum of the terms.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import signal
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,6 +92,7 @@ class Trainer:
         self.opt_g = torch.optim.Adam([p for p in self.G.parameters() if p.requires_grad], lr=t.lr_g, betas=tuple(t.betas))
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=t.lr_d, betas=tuple(t.betas)) if self.D is not None else None
         self.step = 0
+        self.saved_step: int | None = None  # the step of the last state written by this process
         if resume:
             self._load(load_state(self.out / STATE_FILE))
 
@@ -138,8 +142,8 @@ class Trainer:
         deadline = start + 60 * t.minutes if t.minutes else None
         if t.snapshot_every and self.step == 0:
             self.save_model(self.out / "snapshots" / "step_000000", 0.0)  # the starting point, for comparison
-        try:
-            while self.step < t.steps and (deadline is None or time.monotonic() < deadline):
+        with _stop_requests() as stop, contextlib.closing(writer):
+            while self.step < t.steps and (deadline is None or time.monotonic() < deadline) and not stop.asked:
                 losses = self.train_step()
                 if self.step % t.log_every == 0 or self.step == t.steps:
                     for k, v in losses.items():
@@ -152,9 +156,9 @@ class Trainer:
                     self.save_model(self.out / "snapshots" / f"step_{self.step:06d}", time.monotonic() - start)
                 if on_step:
                     on_step(StepInfo(self.step, losses, time.monotonic() - start))
-        finally:
-            writer.close()
         self.save(time.monotonic() - start)
+        if stop.asked:
+            raise KeyboardInterrupt  # after the state of the last whole step is saved
         return self.out / "model"
 
     @torch.no_grad()
@@ -205,6 +209,7 @@ class Trainer:
             "config": self.cfg.to_dict(),
         }
         save_state(self.out / STATE_FILE, state)
+        self.saved_step = self.step
         self.save_model(self.out / "model", elapsed_s)
 
     def save_model(self, model_dir: Path, elapsed_s: float | None = None) -> None:
@@ -230,3 +235,29 @@ class Trainer:
         torch.set_rng_state(state["rng_torch"])
         if state.get("rng_cuda") and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["rng_cuda"])
+
+
+class _StopFlag:
+    asked: int | None = None  # the signal that asked
+
+
+@contextlib.contextmanager
+def _stop_requests():
+    """Ctrl-C (SIGINT) or a farm's SIGTERM asks the loop to stop after the step in progress,
+    so the state saved is a whole step's; a second signal stops at once (KeyboardInterrupt)."""
+    flag = _StopFlag()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag  # signal handlers belong to the main thread
+        return
+
+    def ask(signum, _frame):
+        if flag.asked:
+            raise KeyboardInterrupt
+        flag.asked = signum
+
+    before = {sig: signal.signal(sig, ask) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield flag
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
