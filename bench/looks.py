@@ -37,7 +37,10 @@ from bench.quality_unpaired import held_out_photos  # noqa: E402
 from bench.results import photo_split, rel_path, write_section  # noqa: E402
 from stylereel.data.images import load_images  # noqa: E402
 from stylereel.looks import looks_dir, multi_look_model  # noqa: E402
+from stylereel.losses.perceptual import content_loss  # noqa: E402
 from stylereel.metrics.image import psnr, ssim  # noqa: E402
+from stylereel.metrics.style import CONTENT_LAYERS  # noqa: E402
+from stylereel.nets.features import VGGFeatures  # noqa: E402
 from stylereel.render.contact_sheet import write_contact_sheet  # noqa: E402
 from stylereel.render.controls import Controls  # noqa: E402
 from stylereel.render.look_map import LookMap, untouched  # noqa: E402
@@ -116,10 +119,18 @@ def main() -> None:
         w[LOOKS[name][0]] = 1
         return np.clip(painter.run(None, {"image": photo.transpose(2, 0, 1)[None], "style_weights": w})[0][0].transpose(1, 2, 0), 0, 1)
 
-    def scores(outs: list[np.ndarray], truths: list[np.ndarray]) -> tuple[float, float, float]:
+    trunk = VGGFeatures(list(CONTENT_LAYERS))
+
+    @torch.no_grad()
+    def content(o: np.ndarray, photo: np.ndarray) -> float:
+        return float(content_loss(trunk(t(o)), trunk(t(photo)), CONTENT_LAYERS))
+
+    def scores(outs: list[np.ndarray], truths: list[np.ndarray]) -> tuple[float, float, float, float]:
+        """PSNR and SSIM to the truth, Magenta style distance to the truth, content distance to the photo."""
         return (float(np.mean([psnr(t(o), t(g)) for o, g in zip(outs, truths)])),
                 float(np.mean([ssim(t(o), t(g)) for o, g in zip(outs, truths)])),
-                float(np.mean([judge.distance(t(o), judge.style_vector(t(g))) for o, g in zip(outs, truths)])))
+                float(np.mean([judge.distance(t(o), judge.style_vector(t(g))) for o, g in zip(outs, truths)])),
+                float(np.mean([content(o, p) for o, (_, p) in zip(outs, photos)])))
 
     looks = [n for n in multi.look_names if n != "none"]
     truths = {n: [truth(n, p) for _, p in photos] for n in looks}
@@ -131,10 +142,10 @@ def main() -> None:
         single = ""
         if n != "starry_night" and (single_dir / "model" / "model.json").is_file():
             s_info = json.loads((single_dir / "model" / "model.json").read_text())
-            sp, ss, sd = scores([Stylizer(single_dir, device="cpu")(p) for _, p in photos], truths[n])
-            single = f"{sp:.2f} / {ss:.3f} / {sd:.3f} ({s_info['steps']} steps, {s_info['elapsed_s'] / 60:.1f} min)"
-        p_, s_, d_ = scores(outs, truths[n])
-        rows.append(f"| {n} | {p_:.2f} | {s_:.3f} | {d_:.3f} | {single or '-'} |")
+            sp, ss, sd, sc = scores([Stylizer(single_dir, device="cpu")(p) for _, p in photos], truths[n])
+            single = f"{sp:.2f} / {ss:.3f} / {sd:.3f} / {sc:.3f} ({s_info['steps']} steps)"
+        p_, s_, d_, c_ = scores(outs, truths[n])
+        rows.append(f"| {n} | {p_:.2f} | {s_:.3f} | {d_:.3f} | {c_:.3f} | {single or '-'} |")
         sweep[n] = [scores([render(multi, p, {n: 1.0}, k) for _, p in photos], truths[n])[2] for k in STRENGTHS]
 
     curve, d_photo, d_full, goal, reached = new_look(args, judge, photos, starry)
@@ -179,10 +190,13 @@ def main() -> None:
         f"Held-out photos: {', '.join(HELD_OUT)} at 512 px (no look saw them). Built-in multi-look model: "
         f"`{rel_path(multi.model_dir)}` ({info['steps']} steps, {info.get('elapsed_s', 0) / 60:.0f} min, "
         f"{len(looks)} looks + none). Truth: multistyle26's painting of each photo in that look (starry_night: the single "
-        "Starry Night look's rendering). Magenta style distance: between the output's and the truth's 100-d style vectors.",
+        "Starry Night look's rendering). Magenta style distance: between the output's and the truth's 100-d style vectors. "
+        "Content distance: relu3_3 features of the output vs the photo (`stylereel/metrics/style.py`). The single-look "
+        "models: `python tools/make_looks.py --data DATA --only NAME --no-ship` (1500 steps each, the same photos and "
+        f"paintings; the multi-look model spent {info['steps'] / len(looks):.0f} steps a look).",
         "",
-        "| look | PSNR | SSIM | Magenta style distance | single-look model (PSNR / SSIM / style) |",
-        "| --- | --- | --- | --- | --- |",
+        "| look | PSNR | SSIM | Magenta style distance | content distance | single-look model (PSNR / SSIM / style / content) |",
+        "| --- | --- | --- | --- | --- | --- |",
         *rows,
         "",
         "Strength (inside the network; Magenta style distance to the truth, lower is nearer the look):",

@@ -197,6 +197,9 @@ def _not_a_file(kind: str) -> Callable[[Path], list[str]]:
         elif kind == "gif":
             p = d / "in.gif"
             p.write_bytes(b"GIF89a" + b"\0" * 20)
+        elif kind == "unreadable":
+            _write(p)
+            p.chmod(0)
         elif kind == "png_named_exr":
             _write(d / "real.png")
             p = d / "in.exr"
@@ -343,7 +346,9 @@ def corpus() -> list[Case]:
                            ("in." + ext, "200000x150000", "memory")))
     odd = [Case(f"{k} renders", "odd still", _odd_still(k), expect="render", code=0)
            for k in ("grey", "grey_alpha", "cmyk_jpeg", "16bit_png", "float_exr_over_one", "rgba_tiff")]
-    return stills + odd + [
+    unreadable = [] if os.geteuid() == 0 else [  # root reads through file modes
+        Case("unreadable file", "path", _not_a_file("unreadable"), ("in.png", "permission denied"))]
+    return stills + odd + unreadable + [
         Case("NaN in EXR", "still", _exr_with(float("nan")), ("in.exr", "NaN"), code=3),
         Case("Inf in EXR", "still", _exr_with(float("inf")), ("in.exr", "infinite"), code=3),
         Case("folder named like a frame", "path", _not_a_file("directory"), ("in.png", "directory")),
@@ -409,7 +414,7 @@ def _snapshot(folder: Path, skip: Path) -> dict[str, bytes]:
     import hashlib
 
     return {str(p): hashlib.sha256(p.read_bytes()).digest() for p in sorted(folder.rglob("*"))
-            if p.is_file() and not p.is_symlink() and skip not in p.parents and p != skip}
+            if p.is_file() and not p.is_symlink() and os.access(p, os.R_OK) and skip not in p.parents and p != skip}
 
 
 def run_case(case: Case, folder: Path) -> Outcome:

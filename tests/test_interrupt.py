@@ -168,3 +168,20 @@ def test_a_render_into_a_read_only_folder_is_refused_in_one_line(tmp_path, data_
             subprocess.run(["umount", str(ro)])
         else:
             ro.chmod(0o755)
+
+
+def test_a_reader_beside_a_render_never_sees_a_torn_frame(tmp_path, data_dir):
+    """Another process (here, this one) reading the output folder while frames land: every
+    frame it can see decodes whole (each is renamed into place complete)."""
+    plate = _sequence(tmp_path / "in", 16, data_dir)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "stylereel.cli", "stylize", "--look", "ink", str(plate), "-o",
+                             str(out / "o.####.png")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    reads = 0
+    while proc.poll() is None:
+        for p in sorted(out.glob("o.*.png")) if out.is_dir() else []:
+            read_image(p)  # raises on a partial file
+            reads += 1
+        time.sleep(0.01)
+    assert proc.returncode == 0, proc.stderr.read()
+    assert reads > 0 and len(list(out.glob("o.*.png"))) == 16
