@@ -43,7 +43,7 @@ from stylereel.io.sequence import Sequence, format_frames, is_pattern
 from stylereel.io.video import WRITE_EXTENSIONS, MovieWriter, is_movie
 from stylereel.render.controls import Controls
 from stylereel.render.look_map import NONE, LookMap, untouched
-from stylereel.render.temporal import TemporalBlend, motion, motions
+from stylereel.render.temporal import SteadyPlate, TemporalBlend, motion, motions
 
 DEPTHS = {"8": "uint8", "10": "uint10", "12": "uint12", "16": "uint16", "half": "half", "float": "float"}
 PREMULTIPLIED_FORMATS = (".exr",)  # EXR's convention; PNG, TIFF, DPX and ProRes 4444 carry straight alpha
@@ -52,6 +52,7 @@ CLAIMED = "claimed"  # a queue item for a frame another render holds (or finishe
 # Whole frames a render holds at once: 3 decoded ahead, 3 waiting to be written, the one in the
 # network, the temporal blend's neighbours and the writer's copy; each as float32 RGB + alpha and
 # its decoded or encoded form.
+STEADY_WARMUP = 24  # plates read again before a resumed --temporal render's first frame (0.9^24: 8% of the history left out)
 FRAMES_IN_FLIGHT = 10
 FRAME_BYTES = 24
 
@@ -241,6 +242,7 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
     if both_ways and temporal is None:
         raise RenderError("both ways: blending with the next frame needs --temporal")
     blend = TemporalBlend(temporal, both_ways) if temporal is not None else None
+    steady = SteadyPlate() if temporal is not None else None
     keys = _load_keyframes(stylizer, source, keyframes, space_in) if stylizer.takes_guide else {}
     if keyframes is not None and not stylizer.takes_guide:
         raise RenderError(f"{stylizer.model_dir}: this look takes no keyframes (train one with --data.mode=guided)")
@@ -284,7 +286,9 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
 
     # A resumed --temporal render picks the blend up from the last frame already on disk, so the
     # first re-rendered frame does not pop: that frame is read as context (plate and output), not rendered.
+    # The plates before it warm the steadied plate up again (its memory is long; see SteadyPlate).
     context = {i - 1 for i in todo if blend is not None and dst.kind != "movie" and i > 0 and i - 1 not in todo}
+    warmup = {j for c in context for j in range(max(0, c - STEADY_WARMUP), c)} - set(todo)
 
     def unpremultiplied(frame) -> np.ndarray:
         if frame.alpha is None or not _premultiplied(frame):
@@ -297,14 +301,18 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
     def reader() -> None:
         previous = None  # (index, network input) of the frame before, for the motion between them
         try:
-            for i, frame, problem in source.frames(set(todo) | context):
+            for i, frame, problem in source.frames(set(todo) | context | warmup):
                 if stop.is_set():
                     return
-                if i in context:
+                if i in context or i in warmup:
                     try:
-                        done = read_image(dst.paths[i])
-                        previous = (i, encoding(frame).encode(unpremultiplied(frame))[0])
-                        loaded.put((i, frame, WorkingEncoding(out_space(i)).encode(unpremultiplied(done))[0], None, CONTEXT, None))
+                        plate = encoding(frame).encode(unpremultiplied(frame))[0]
+                        follows = previous is not None and previous[0] == i - 1 and previous[1].shape == plate.shape
+                        steady(plate, motion(previous[1], plate) if follows else None)
+                        previous = (i, plate)
+                        if i in context:
+                            done = read_image(dst.paths[i])
+                            loaded.put((i, frame, WorkingEncoding(out_space(i)).encode(unpremultiplied(done))[0], None, CONTEXT, None))
                     except Exception:  # noqa: BLE001 - no context: the blend starts afresh there
                         previous = None
                     continue
@@ -333,10 +341,10 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
                         extras["guide"] = guide_for(keys, source.numbers[i], plate_in)
                     if look_map is not None:
                         extras["look"] = look_map.weights(source.numbers[i], plate_in.shape[:2], frame.alpha)
-                    net_in = (plate_in, extras)
                     moved = None
                     if blend is not None and previous is not None and previous[0] == i - 1 and previous[1].shape == plate_in.shape:
                         moved = motions(previous[1], plate_in) if blend.both_ways else (motion(previous[1], plate_in), None)
+                    net_in = (plate_in, extras, steady(plate_in, moved[0] if moved else None) if steady else plate_in)
                     previous = (i, plate_in)
                     loaded.put((i, frame, net_in, residual, None, moved))
                 except Exception as exc:  # noqa: BLE001 - one bad frame must not stop the shot
@@ -439,8 +447,8 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
             out_rgb = net_in if problem is CONTEXT else None
             if problem is None:
                 try:
-                    plate, extras = net_in
-                    out_rgb = controls.apply(stylizer, plate, **extras)
+                    plate, extras, seen = net_in  # seen: the plate steadied along the motion (--temporal), else the plate
+                    out_rgb = controls.apply(stylizer, seen, **extras)
                     if "look" in extras:
                         out_rgb = untouched(out_rgb, plate, extras["look"], look_map.names.index(NONE))
                 except Exception as exc:  # noqa: BLE001

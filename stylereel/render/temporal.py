@@ -7,6 +7,9 @@ be trusted.
   each with a confidence map: 1 where the forward-backward check passes and the other
   plate, carried along the flow, matches this one; 0 at occlusions, at new content
   entering the frame and where the light changes. Soft edges.
+- `SteadyPlate` (the reader's thread): the plate the network sees, blended with the
+  previous one along the same motion, so grain and compression noise do not make the
+  strokes boil; the look's texture stays the network's own.
 - `TemporalBlend` (the writer's thread, in order): the network's frame, the previous
   blended frame and (`both_ways`, for offline renders) the next network frame, each
   neighbour carried along the motion and weighted by `strength / (1 - strength)` times
@@ -30,6 +33,7 @@ from stylereel.flow import trusted_flow, trusted_flows, warp
 
 FLOW_SIDE = 640  # flow is computed with the longer side at most this (bench/temporal.py: cost per 1080p frame)
 STRENGTH = 0.4  # the strongest blend that keeps the look: style distance within 5% of the frame-by-frame render (bench/temporal.py)
+PLATE_STRENGTH = 0.9  # the steadied plate's blend (bench/temporal.py): grain averages out, the look keeps its texture
 PHOTOMETRIC = 0.06  # mean |plate_t - carried plate_{t-1}| above which a pixel is not trusted (light changes, flow errors)
 
 
@@ -65,17 +69,42 @@ class TemporalBlend:
 
     def __call__(self, out: np.ndarray, back: Motion | None, ahead: tuple[Motion, np.ndarray] | None = None) -> np.ndarray:
         """`back`: motion to the previous frame; `ahead`: motion to the next frame and its network output."""
-        w = self.strength / (1 - self.strength)
-        total, weight = out.astype(np.float32), np.ones(out.shape[:2] + (1,), np.float32)
         neighbours = []
         if back is not None and self.previous is not None and self.previous.shape == out.shape:
             neighbours.append((back, self.previous))
         if ahead is not None and ahead[1].shape == out.shape:
             neighbours.append(ahead)
-        for m, other in neighbours:
-            k = (w * m.confidence)[..., None]
-            total += k * warp(other, m.flow)
-            weight += k
-        out = total / weight if neighbours else out
-        self.previous = np.ascontiguousarray(out, dtype=np.float32)
+        self.previous = _blend(out, neighbours, self.strength)
         return self.previous
+
+
+class SteadyPlate:
+    """The plate as the network sees it under `--temporal`: each frame blended with the
+    previous steadied plate carried along the motion (the same trusted flow and
+    confidence). Sensor grain and compression noise, which a feed-forward network turns
+    into boiling strokes, average out before the network; the look's texture is still
+    drawn fresh on every frame, so steadiness here costs no style (bench/temporal.py).
+    Runs on the reader's thread, in frame order."""
+
+    def __init__(self, strength: float = PLATE_STRENGTH):
+        self.strength = strength
+        self.previous: np.ndarray | None = None
+
+    def __call__(self, plate: np.ndarray, back: Motion | None) -> np.ndarray:
+        """`back`: motion to the previous frame (None at the first frame or a cut: the plate itself)."""
+        fits = back is not None and self.previous is not None and self.previous.shape == plate.shape
+        self.previous = _blend(plate, [(back, self.previous)] if fits else [], self.strength)
+        return self.previous
+
+
+def _blend(frame: np.ndarray, neighbours: list[tuple[Motion, np.ndarray]], strength: float) -> np.ndarray:
+    """(frame + sum of w c_i carried_i) / (1 + sum of w c_i), w = strength / (1 - strength)."""
+    if not neighbours:
+        return np.ascontiguousarray(frame, dtype=np.float32)
+    w = strength / (1 - strength)
+    total, weight = frame.astype(np.float32), np.ones(frame.shape[:2] + (1,), np.float32)
+    for m, other in neighbours:
+        k = (w * m.confidence)[..., None]
+        total += k * warp(other, m.flow)
+        weight += k
+    return np.ascontiguousarray(total / weight, dtype=np.float32)
