@@ -197,7 +197,7 @@ def train_kills(n: int, rng: random.Random, work: Path) -> tuple[collections.Cou
 
     def args(out: Path) -> list[str]:
         return [*CLI, "train", "--content", str(data / "home.png"), "--style", str(data / "starry_night.png"), "--out", str(out),
-                "--steps", "60", "--train.checkpoint_every=5", "--data.size=32", "--data.batch=1", "--data.max_side=64",
+                "--steps", "240", "--train.checkpoint_every=10", "--data.size=32", "--data.batch=1", "--data.max_side=64",
                 "--data.style_size=64"]
 
     subprocess.run(args(work / "train_ref"), check=True, capture_output=True)
@@ -207,7 +207,7 @@ def train_kills(n: int, rng: random.Random, work: Path) -> tuple[collections.Cou
         out = work / f"train{k}"
         sig = sigs[k % 3]
         proc = subprocess.Popen(args(out), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        time.sleep(rng.uniform(4.0, 10.0))
+        time.sleep(rng.uniform(5.0, 14.0))
         proc.send_signal(sig)
         _, err = proc.communicate()
         counts[f"{sig.name} sent"] += 1

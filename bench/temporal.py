@@ -33,7 +33,7 @@ from stylereel.metrics.style import StyleMetrics  # noqa: E402
 from stylereel.metrics.temporal import plot_errors, warping_errors  # noqa: E402
 from stylereel.render.contact_sheet import write_contact_sheet  # noqa: E402
 from stylereel.render.stylize import Stylizer  # noqa: E402
-from stylereel.render.temporal import STRENGTH, TemporalBlend, motion, motions  # noqa: E402
+from stylereel.render.temporal import PLATE_STRENGTH, STRENGTH, SteadyPlate, TemporalBlend, motion, motions  # noqa: E402
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -93,12 +93,17 @@ def main() -> None:
     blend = TemporalBlend(STRENGTH)
     blend(big[0], None)
     both = TemporalBlend(STRENGTH, both_ways=True)
-    t_motion = t_blend = t_motions = t_both = 0.0
+    steady = SteadyPlate()
+    steady(big[0], None)
+    t_motion = t_blend = t_motions = t_both = t_steady = 0.0
     for a, b in zip(big, big[1:]):
         t0 = time.perf_counter()
         m = motion(a, b)
         t1 = time.perf_counter()
         blend(b, m)
+        t2 = time.perf_counter()
+        steady(b, m)
+        t_steady += time.perf_counter() - t2
         t2 = time.perf_counter()
         back, ahead = motions(a, b)
         t3 = time.perf_counter()
@@ -111,7 +116,8 @@ def main() -> None:
         f"Shot: `video/tree.avi` ({frames[0].shape[1]}x{frames[0].shape[0]}, the {n} decodable frames). The shipped Starry Night look "
         "rendered with `Stylizer.render` to 16-bit PNG (no codec). Warping error: Lai et al. 2018 (DIS flow between the plate's "
         "frames, forward-backward occlusion mask, masked mean squared difference of consecutive outputs; lower is steadier; the "
-        "plate's own is the floor that flow errors and noise leave). Style and content distance: `stylereel eval`'s, every 4th frame.",
+        "plate's own is the floor that flow errors and noise leave). Style and content distance: `stylereel eval`'s, every 4th frame. "
+        "`--temporal` steadies the plate the network sees (SteadyPlate) and blends the output at the strength named.",
         "",
         "| render | warping error | vs frame by frame | style distance | content distance |",
         "| --- | --- | --- | --- | --- |",
@@ -124,7 +130,8 @@ def main() -> None:
     lines += [
         "",
         f"Extra cost of `--temporal` per 1920x1080 frame: motion {1000 * t_motion / k:.0f} ms (flow both ways at "
-        f"{min(1920, 640)} px wide, on the reader's thread beside the network), blend {1000 * t_blend / k:.0f} ms (writer's thread). "
+        f"{min(1920, 640)} px wide, on the reader's thread beside the network), steadied plate {1000 * t_steady / k:.0f} ms "
+        f"(reader's thread, strength {PLATE_STRENGTH}), blend {1000 * t_blend / k:.0f} ms (writer's thread). "
         f"Both ways: motion {1000 * t_motions / k:.0f} ms (the same two flows, checked in both directions), blend "
         f"{1000 * t_both / k:.0f} ms; each frame is written once the next one is rendered. Default strength: {STRENGTH}.",
         "",

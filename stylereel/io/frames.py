@@ -117,6 +117,8 @@ def read_image(path: str | os.PathLike) -> Frame:
         return _read_exr(p)
     if ext == ".dpx":
         return _read_dpx(p)
+    if ext in _JPEG_EXTENSIONS and not _jpeg_complete(p):  # before libjpeg, which fills a cut-off scan grey (and says so on stderr)
+        raise ImageError(p, "not a decodable image (truncated: no end-of-image marker)")
     # cv2.imread just returns None on any failure, so the common causes are diagnosed above.
     try:
         img = cv2.imread(str(p), cv2.IMREAD_UNCHANGED)
@@ -126,8 +128,6 @@ def read_image(path: str | os.PathLike) -> Frame:
         if declared is not None and declared[2] > 4:
             raise ImageError(p, f"unsupported channel count {declared[2]} (1 to 4: grey, grey and alpha, RGB, RGBA)")
         raise ImageError(p, "not a decodable image (truncated or corrupt)")
-    if ext in _JPEG_EXTENSIONS and not _jpeg_complete(p):  # libjpeg fills a cut-off scan with grey and carries on
-        raise ImageError(p, "not a decodable image (truncated: no end-of-image marker)")
 
     if img.dtype == np.uint8:
         sample = "uint8"
@@ -456,6 +456,8 @@ def probe_image(path: str | os.PathLike) -> tuple[int, int, int]:
     p = Path(path)
     ext = _check_extension(p)
     _check_readable(p)
+    if ext in _JPEG_EXTENSIONS and not _jpeg_complete(p):
+        raise ImageError(p, "not a decodable image (truncated: no end-of-image marker)")
     got = _header(p, ext)
     if got is not None:
         if got[2] > 4:
