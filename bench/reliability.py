@@ -96,7 +96,7 @@ def damage(p: Path, rng: random.Random) -> str:
     return kind
 
 
-def judge_render(p: Path, out: Path, r, started: float) -> str:
+def judge_render(p: Path, out: Path, r) -> str:
     """One fresh damaged input's outcome (see the module docstring)."""
     err = r.stderr.strip() if r is not None else ""
     if r is None:
@@ -134,13 +134,12 @@ def fresh_inputs(n: int, rng: random.Random, work: Path) -> tuple[collections.Co
         kind = damage(p, rng)
         before = hashlib.sha256(p.read_bytes()).digest()
         out = folder / "out" / ("o.png" if fmt not in ("mp4", "mov", "mkv") else "o.####.png")
-        started = time.monotonic()
         try:
             r = subprocess.run([*CLI, "stylize", "--look", "ink", str(p), "-o", str(out)], capture_output=True, text=True,
                                timeout=HANG_S)
         except subprocess.TimeoutExpired:
             r = None
-        verdict = judge_render(p, out, r, started)
+        verdict = judge_render(p, out, r)
         if hashlib.sha256(p.read_bytes()).digest() != before:
             verdict = "input changed"
         counts[verdict] += 1
