@@ -185,3 +185,21 @@ def test_a_reader_beside_a_render_never_sees_a_torn_frame(tmp_path, data_dir):
         time.sleep(0.01)
     assert proc.returncode == 0, proc.stderr.read()
     assert reads > 0 and len(list(out.glob("o.*.png"))) == 16
+
+
+def test_a_render_log_that_cannot_be_written_does_not_stop_the_frames(tmp_path, data_dir, monkeypatch):
+    import errno
+
+    from stylereel.looks import look_dir
+    from stylereel.render import shot
+    from stylereel.render.stylize import Stylizer
+
+    def full(path, text):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(shot, "atomic_write_text", full)
+    plate = _sequence(tmp_path / "in", 2, data_dir)
+    report = Stylizer(look_dir("starry_night"), device="cpu").render(str(plate), tmp_path / "out" / "o.####.png")
+    assert report.ok and report.done == [1, 2]
+    assert "No space left on device" in report.log_problem and "log " in report.summary()
+    _assert_whole(tmp_path / "out", ["o.0001.png", "o.0002.png"])

@@ -49,10 +49,10 @@ DEPTHS = {"8": "uint8", "10": "uint10", "12": "uint12", "16": "uint16", "half": 
 PREMULTIPLIED_FORMATS = (".exr",)  # EXR's convention; PNG, TIFF, DPX and ProRes 4444 carry straight alpha
 CONTEXT = "context"  # a queue item that primes the temporal blend with a frame already rendered
 CLAIMED = "claimed"  # a queue item for a frame another render holds (or finished meanwhile)
+STEADY_WARMUP = 24  # plates read again before a resumed --temporal render's first frame (0.9^24: 8% of the history left out)
 # Whole frames a render holds at once: 3 decoded ahead, 3 waiting to be written, the one in the
 # network, the temporal blend's neighbours and the writer's copy; each as float32 RGB + alpha and
 # its decoded or encoded form.
-STEADY_WARMUP = 24  # plates read again before a resumed --temporal render's first frame (0.9^24: 8% of the history left out)
 FRAMES_IN_FLIGHT = 10
 FRAME_BYTES = 24
 
@@ -136,6 +136,7 @@ class RenderReport:
     log: Path | None = None
     output: Path | None = None
     seconds: float = 0.0
+    log_problem: str | None = None  # why the render log could not be written (the frames are unaffected)
 
     @property
     def ok(self) -> bool:
@@ -145,6 +146,8 @@ class RenderReport:
         parts = [f"{len(self.done)} rendered", f"{len(self.skipped)} skipped (already done)"]
         if self.failed:
             parts.append(f"{len(self.failed)} failed: {format_frames(list(self.failed))}")
+        if self.log_problem:
+            parts.append(f"log {self.log_problem}")
         return ", ".join(parts)
 
 
@@ -487,6 +490,7 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
             movie.abort()
     report.seconds = time.time() - started
     log.write(finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"), seconds=round(report.seconds, 2), summary=report.summary())
+    report.log_problem = log.failed
     return report
 
 
