@@ -88,7 +88,9 @@ class TrainConfig:
 # paired (pix2pix-like): move to the painted target (L1 + perceptual), a discriminator that judges
 #   (plate, output) against (plate, target), and feature matching on its layers (pix2pixHD); the generator
 #   at Adam 1e-3, which fits painted keyframes closer than the 3e-3 unpaired looks train best at (600 steps on
-#   tree.avi's two keyframes: 21.9 dB / SSIM 0.641 at 1e-3, 19.1 / 0.602 at 3e-3, 20.1 / 0.612 at 5e-4).
+#   tree.avi's two keyframes: 21.9 dB / SSIM 0.641 at 1e-3, 19.1 / 0.602 at 3e-3, 20.1 / 0.612 at 5e-4), and
+#   structure (1 - SSIM) beside L1, which alone blurs the painted strokes (3 minutes on the same keyframes:
+#   SSIM 0.650 -> 0.679 on the other frames; bench/RESULTS.md, paired).
 MODE_DEFAULTS: dict[str, dict] = {
     "unpaired": {
         "loss": {
@@ -106,6 +108,7 @@ MODE_DEFAULTS: dict[str, dict] = {
             "adversarial": {"weight": 0.05},
             "content": {"weight": 1.0, "of": "target", "layers": ["relu2_2", "relu3_3"]},
             "l1": {"weight": 10.0},
+            "ssim": {"weight": 10.0},
             "feature_matching": {"weight": 1.0},
         },
     },

@@ -6,7 +6,7 @@ import torch
 
 from stylereel.errors import StylereelError
 from stylereel.losses.objective import Objective
-from stylereel.losses.perceptual import content_loss, gram_matrix, luminance_correlation, pixel_l1_loss, style_loss, tv_loss
+from stylereel.losses.perceptual import content_loss, gram_matrix, luminance_correlation, pixel_l1_loss, structure_loss, style_loss, tv_loss
 from stylereel.losses.terms import TERMS, Step, Term, build_terms, resolve_terms
 
 
@@ -45,6 +45,7 @@ def test_each_term_is_its_function():
     assert torch.equal(edged(s), style_loss({"relu1_2": feats(fake)["relu1_2"][..., 2:6, 2:6]}, style.targets, {"relu1_2": 1.0}))
     assert torch.equal(TERMS.get("l1")()(s), pixel_l1_loss(fake, target))
     assert torch.equal(TERMS.get("tv")()(s), tv_loss(fake))
+    assert torch.equal(TERMS.get("ssim")(window=3)(s), structure_loss(fake, target, 3))
     assert torch.allclose(TERMS.get("light")(scale=2)(s), 1 - luminance_correlation(fake, plate, 2).mean())
 
 
@@ -138,3 +139,16 @@ def test_a_new_term_is_one_registered_class():
         assert float(total) == pytest.approx(0.6) and parts["mean_brightness_test"] == pytest.approx(0.6)
     finally:
         TERMS._items.pop("mean_brightness_test")
+
+
+def test_structure_term_prefers_the_target_strokes_to_their_blur():
+    """Beside L1, the ssim term tells a painted target's strokes from the same picture blurred."""
+    torch.manual_seed(0)
+    target = torch.rand(1, 3, 32, 32)
+    blurred = torch.nn.functional.avg_pool2d(target, 5, 1, 2, count_include_pad=False)
+    term = TERMS.get("ssim")()
+    near = term(_step({"plate": target, "target": target}, None, generate=lambda x: x))
+    blur = term(_step({"plate": target, "target": target}, None, generate=lambda x: blurred))
+    assert float(near) < 1e-5 < 0.5 < float(blur)
+    with pytest.raises(StylereelError, match="odd number"):
+        TERMS.get("ssim")(window=4)

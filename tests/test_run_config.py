@@ -33,7 +33,7 @@ def test_every_route_to_a_paired_run_gives_one_config(tmp_path):
     }
     first = routes["--pairs"]
     assert first["data"]["mode"] == "paired" and first["data"]["pairs"] == str(keys.resolve())
-    assert set(first["loss"]) == {"adversarial", "content", "l1", "feature_matching"}
+    assert set(first["loss"]) == {"adversarial", "content", "l1", "ssim", "feature_matching"}
     for name, cfg in routes.items():
         assert cfg == first, name
 

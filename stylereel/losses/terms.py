@@ -28,7 +28,7 @@ from torch import nn
 
 from stylereel.errors import StylereelError, did_you_mean
 from stylereel.losses.adversarial import D_LOSSES, G_LOSSES, d_loss_over_scales, feature_matching_loss, g_loss_over_scales
-from stylereel.losses.perceptual import STYLE_LAYERS, content_loss, luminance_correlation, mean_grams, pixel_l1_loss, sliced_wasserstein_loss, style_loss, tv_loss
+from stylereel.losses.perceptual import STYLE_LAYERS, content_loss, luminance_correlation, mean_grams, pixel_l1_loss, sliced_wasserstein_loss, structure_loss, style_loss, tv_loss
 from stylereel.flow import random_move
 from stylereel.nets.features import LAYER_STRIDES
 from stylereel.registry import Registry
@@ -296,6 +296,22 @@ class L1(Term):
 
     def forward(self, s: Step) -> torch.Tensor:
         return pixel_l1_loss(s.fake, s.batch[self.of])
+
+
+@TERMS.register("ssim")
+class Structure(Term):
+    """1 - SSIM to an aligned batch entry (the painted target): beside L1, it keeps the painted
+    strokes' local contrast, which L1 alone averages into blur (Zhao et al. 2017)."""
+
+    def __init__(self, weight: float = 10.0, of: str = "target", window: int = 11):
+        super().__init__(weight)
+        if int(window) < 3 or int(window) % 2 == 0:
+            raise StylereelError(f"loss.ssim.window: an odd number of pixels, at least 3, got {window}")
+        self.of, self.window = of, int(window)
+        self.needs = (of,)
+
+    def forward(self, s: Step) -> torch.Tensor:
+        return structure_loss(s.fake, s.batch[self.of], self.window)
 
 
 @TERMS.register("tv")
