@@ -303,7 +303,7 @@ class Structure(Term):
     """1 - SSIM to an aligned batch entry (the painted target): beside L1, it keeps the painted
     strokes' local contrast, which L1 alone averages into blur (Zhao et al. 2017)."""
 
-    def __init__(self, weight: float = 10.0, of: str = "target", window: int = 11):
+    def __init__(self, weight: float = 20.0, of: str = "target", window: int = 11):
         super().__init__(weight)
         if int(window) < 3 or int(window) % 2 == 0:
             raise StylereelError(f"loss.ssim.window: an odd number of pixels, at least 3, got {window}")
