@@ -90,11 +90,14 @@ class TrainConfig:
 #   matching on its layers (pix2pixHD); the generator at Adam 1e-3, which fits painted keyframes closer than
 #   3e-3 with these terms alone (600 steps on tree.avi's two keyframes: 21.9 dB / SSIM 0.641 at 1e-3, 19.1 / 0.602
 #   at 3e-3, 20.1 / 0.612 at 5e-4).
-# paired: the same, plus structure (1 - SSIM) beside L1, which alone averages the painted strokes into blur; with it
-#   the generator's own rate (3e-3) fits closest (3 minutes on the same keyframes, SSIM / PSNR on 50 other frames:
-#   0.650 / 22.59 dB without it; with it at weight 10: 0.679 / 23.17 at 1e-3, 0.700 / 23.75 at 2e-3; at weight 20:
-#   0.713 / 24.23 at 2e-3, 0.718 / 24.35 at 3e-3; at weight 40 and 3e-3: 0.718 / 24.03; bench/RESULTS.md, paired). The guided and looks modes keep the
-#   settings they were measured with (bench/RESULTS.md, keyframes and looks).
+# paired: the same, plus structure (1 - SSIM) beside L1, which alone averages the painted strokes into blur;
+#   with it the generator's own rate (3e-3) fits closest, and crops are taken at the keyframes' own scale (the
+#   shot is rendered at the scale it was painted at; a zoomed, resampled target loses its strokes' edges).
+#   3 minutes on the same keyframes, SSIM / PSNR on 50 other frames: 0.650 / 22.59 dB without it; at weight
+#   10: 0.679 / 23.17 at 1e-3, 0.700 / 23.75 at 2e-3; at weight 20: 0.713 / 24.23 at 2e-3, 0.718 / 24.35 at
+#   3e-3, and 0.733 / 24.49 without zoom jitter; weight 40: 0.718 / 24.03; 192-px crops: 0.700 / 22.91 (fewer
+#   steps). bench/RESULTS.md, paired. The guided and looks modes keep the settings they were measured with
+#   (bench/RESULTS.md, keyframes and looks).
 KEYFRAMES = {
     "data": {"max_side": 1024},
     "train": {"lr_g": 1e-3},
@@ -116,7 +119,7 @@ MODE_DEFAULTS: dict[str, dict] = {
         },
     },
     "paired": {
-        "data": copy.deepcopy(KEYFRAMES["data"]),
+        "data": {**KEYFRAMES["data"], "scale_jitter": [1.0, 1.0]},
         "loss": {**KEYFRAMES["loss"], "ssim": {"weight": 20.0}},
     },
 }
