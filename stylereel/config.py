@@ -93,7 +93,8 @@ class TrainConfig:
 # paired: the same, plus structure (1 - SSIM) beside L1, which alone averages the painted strokes into blur;
 #   with it the generator's own rate (3e-3) fits closest, and crops are taken at the keyframes' own scale (the
 #   shot is rendered at the scale it was painted at; a zoomed, resampled target loses its strokes' edges).
-#   3 minutes on the same keyframes, SSIM / PSNR on 50 other frames: 0.650 / 22.59 dB without it; at weight
+#   3 minutes on the same keyframes, SSIM / PSNR on the same 50 other frames as `bench/quality_paired.py --minutes 3`
+#   with the options as overrides (trained in-process here, so step counts differ slightly): 0.650 / 22.59 dB without it; at weight
 #   10: 0.679 / 23.17 at 1e-3, 0.700 / 23.75 at 2e-3; at weight 20: 0.713 / 24.23 at 2e-3, 0.718 / 24.35 at
 #   3e-3, and 0.733 / 24.49 without zoom jitter; weight 40: 0.718 / 24.03; 192-px crops: 0.700 / 22.91 (fewer
 #   steps). bench/RESULTS.md, paired. The guided and looks modes keep the settings they were measured with
