@@ -13,9 +13,10 @@ takes frames in any colour space of the config (or a role such as
   exactly (to float precision).
 - where OCIO's transform to linear Rec.709 is a 3x3 matrix (every linear space:
   ACEScg, ACES2065-1, linear P3 or Rec.2020), the matrix is read from OCIO once
-  and applied, with kornia's sRGB curve, as multi-threaded torch ops: a third of
-  the CPU time of OCIO's single-threaded CPU processor per 1080p frame
-  (bench/RESULTS.md, section "shots"). `bench/colour.py` measured this against ACEScct as
+  and applied with OpenCV (`cv2.transform`), and the sRGB curve with `cv2.pow`:
+  a 1080p frame costs about 10 ms of CPU each way, where torch's matrix product
+  and kornia's curve cost 68 and 80 (and OCIO's CPU processor more): on a
+  render these steps share the cores with the network (bench/RESULTS.md, "shots"). `bench/colour.py` measured this against ACEScct as
   the network's input (bench/RESULTS.md, section "colour").
 
 The ACES display/view transform is not invertible and is used only for previews
@@ -26,9 +27,8 @@ from __future__ import annotations
 
 import functools
 
-import kornia
+import cv2
 import numpy as np
-import torch
 
 from stylereel.errors import StylereelError, did_you_mean
 
@@ -91,8 +91,32 @@ def linear_matrix(src: str, dst: str) -> np.ndarray | None:
     return m
 
 
-def _apply(m: np.ndarray, rgb: torch.Tensor) -> torch.Tensor:
-    return rgb @ torch.from_numpy(np.ascontiguousarray(m.T))
+# The sRGB curve (IEC 61966-2-1), the same constants as kornia's `linear_rgb_to_rgb` used in training.
+_LINEAR_BELOW, _CODED_BELOW = 0.0031308, 0.04045
+
+
+def srgb_encode(linear: np.ndarray) -> np.ndarray:
+    """Linear values in [0, 1] -> sRGB-encoded (a new float32 array)."""
+    out = cv2.pow(linear, 1 / 2.4)
+    out *= np.float32(1.055)
+    out -= np.float32(0.055)
+    low = linear <= _LINEAR_BELOW
+    out[low] = linear[low] * np.float32(12.92)
+    return out
+
+
+def srgb_decode(coded: np.ndarray) -> np.ndarray:
+    """sRGB-encoded values in [0, 1] -> linear (a new float32 array)."""
+    out = (coded + np.float32(0.055)) * np.float32(1 / 1.055)
+    out = cv2.pow(out, 2.4, dst=out)
+    low = coded <= _CODED_BELOW
+    out[low] = coded[low] * np.float32(1 / 12.92)
+    return out
+
+
+def _apply(m: np.ndarray, rgb: np.ndarray) -> np.ndarray:
+    """A 3x3 matrix on every pixel of float32 [H, W, 3] (a new array)."""
+    return cv2.transform(np.ascontiguousarray(rgb, dtype=np.float32), m)
 
 
 class WorkingEncoding:
@@ -107,34 +131,26 @@ class WorkingEncoding:
         if self.identity:
             return np.clip(rgb, 0.0, 1.0, dtype=np.float32), None
         m = linear_matrix(self.space, LINEAR)
-        if m is None:
-            residual = convert(rgb, self.space, LINEAR)
-            inside = np.clip(residual, 0.0, 1.0)
-            residual -= inside
-            _processor(LINEAR, SRGB).applyRGB(inside)
-            return np.clip(inside, 0.0, 1.0, out=inside), residual
-        linear = _apply(m, torch.from_numpy(np.ascontiguousarray(rgb, dtype=np.float32)))
-        inside = linear.clamp(0.0, 1.0)
-        residual = linear.sub_(inside)
-        coded = kornia.color.linear_rgb_to_rgb(inside.permute(2, 0, 1)).permute(1, 2, 0).clamp_(0.0, 1.0)
-        return coded.contiguous().numpy(), residual.numpy()
+        residual = convert(rgb, self.space, LINEAR) if m is None else _apply(m, rgb)
+        inside = np.clip(residual, 0.0, 1.0)
+        residual -= inside
+        coded = srgb_encode(inside)
+        return np.clip(coded, 0.0, 1.0, out=coded), residual
 
     def decode(self, rgb: np.ndarray, residual: np.ndarray | None, space: str | None = None) -> np.ndarray:
         """Network output (sRGB, [0, 1]) + the input's residual -> colour space `space` (default: the input's)."""
         space = self.space if space is None else resolve_space(space)
         if space == SRGB and residual is None:
             return np.asarray(rgb, dtype=np.float32)
-        m = linear_matrix(LINEAR, space)
-        x = torch.from_numpy(np.ascontiguousarray(rgb, dtype=np.float32))
-        linear = kornia.color.rgb_to_linear_rgb(x.permute(2, 0, 1)).permute(1, 2, 0)
+        linear = srgb_decode(np.ascontiguousarray(rgb, dtype=np.float32))
         if residual is not None:
-            linear = linear + torch.from_numpy(residual)
+            linear += residual
+        m = linear_matrix(LINEAR, space)
         if m is not None:
-            return _apply(m, linear).contiguous().numpy()
-        out = np.ascontiguousarray(linear.numpy())
+            return _apply(m, linear)
         if space != LINEAR:
-            _processor(LINEAR, space).applyRGB(out)
-        return out
+            _processor(LINEAR, space).applyRGB(linear)
+        return linear
 
 
 def to_display(rgb: np.ndarray, space: str) -> np.ndarray:
