@@ -6,7 +6,8 @@ rebuilds from plain data and never from pickled code.
 
 from __future__ import annotations
 
-from typing import Callable, Generic, TypeVar
+import inspect
+from typing import Any, Callable, Generic, TypeVar
 
 from stylereel.errors import StylereelError, did_you_mean
 
@@ -38,6 +39,19 @@ class Registry(Generic[T]):
         except (KeyError, TypeError):
             valid = ", ".join(sorted(self._items))
             raise UnknownName(f"unknown {self.kind} {name!r}{did_you_mean(str(name), self._items)} (valid: {valid})") from None
+
+    def check_options(self, name: str, options: Any, where: str) -> None:
+        """Refuse, by name, keyword options the part `name` does not take (`where`: the config key they came from)."""
+        if not isinstance(options, dict):
+            raise StylereelError(f"{where}: expected a mapping of options, got {options!r}")
+        params = inspect.signature(self.get(name)).parameters.values()
+        if any(p.kind is p.VAR_KEYWORD for p in params):
+            return
+        valid = [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        for k in options:
+            if k not in valid:
+                raise StylereelError(f"unknown option '{where}.{k}'{did_you_mean(str(k), valid)} "
+                                     f"(valid for {self.kind} {name}: {', '.join(valid) or 'none'})")
 
     def names(self) -> list[str]:
         return sorted(self._items)

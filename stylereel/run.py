@@ -129,8 +129,8 @@ def check_config(cfg: RunConfig) -> RunConfig:
     if m.init not in ("random", "base"):
         raise ConfigError(f"model.init: expected random or base, got {m.init!r}")
     try:
-        GENERATORS.get(m.generator)
-        DISCRIMINATORS.get(m.discriminator)
+        GENERATORS.check_options(m.generator, m.generator_kwargs, "model.generator_kwargs")
+        DISCRIMINATORS.check_options(m.discriminator, m.discriminator_kwargs, "model.discriminator_kwargs")
         cfg.loss = resolve_terms(cfg.loss)
     except StylereelError as e:
         raise ConfigError(str(e)) from None
