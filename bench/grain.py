@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from bench.magenta import Magenta  # noqa: E402
 from bench.quality_unpaired import SKIMAGE_HELD_OUT, held_out_photos  # noqa: E402
 from bench.results import HELD_OUT, photo_split, rel_path, write_section  # noqa: E402
-from stylereel.config import default_config  # noqa: E402
+from stylereel.config import apply_overrides, default_config  # noqa: E402
 from stylereel.data.images import load_images  # noqa: E402
 from stylereel.metrics.style import StyleMetrics  # noqa: E402
 from stylereel.nets.blocks import conv  # noqa: E402
@@ -84,6 +84,41 @@ def stripe_ratio(img: torch.Tensor, shortest: float = 3.0, longest: float = 16.0
     return float(band(pv, h) / band(ph, w))
 
 
+def train_unpaired(work: Path, train: list[Path], style: Path, minutes: float, generator: str = "reel",
+                   overrides: list[str] = ()) -> tuple[torch.nn.Module, int]:
+    """The unpaired defaults (plus `overrides`) on `train` + `style` for `minutes`: (EMA generator, steps)."""
+    cfg = apply_overrides(default_config("unpaired"), list(overrides))
+    cfg.model.generator = generator
+    cfg.data.content, cfg.data.style = [str(p) for p in train], [str(style)]
+    cfg.train.steps, cfg.train.minutes = 10**9, minutes
+    trainer = Trainer(cfg, work)
+    trainer.fit()
+    return trainer.G_ema.eval(), trainer.step
+
+
+def score_held_out(nets: dict[str, torch.nn.Module], data: Path, style: Path, size: int, sheet_path: Path,
+                   label: str = "stripes") -> dict[str, list[dict]]:
+    """Render the held-out photos with each net; per output its stripe ratio, Magenta style distance and
+    trunk metrics ({"the photo" and each name: [one dict per photo]}); a sheet, photo | each net, labelled
+    with `label` ("stripes" or "magenta")."""
+    style_img = load_images([style], exact_side=512, trim=0.03)[0]
+    metrics = StyleMetrics.from_images([style_img])
+    magenta = Magenta(data / "models")
+    reference = magenta.style_vector(load_images([style])[0][None])
+    rows = {n: [] for n in ("the photo", *nets)}
+    sheet, labels = [], []
+    for photo, x in held_out_photos(data, HELD_OUT + SKIMAGE_HELD_OUT, size):
+        outs = {"the photo": x}
+        with torch.no_grad():
+            outs.update({n: net(x).clamp(0, 1) for n, net in nets.items()})
+        for n, y in outs.items():
+            rows[n].append({"stripes": stripe_ratio(y), "magenta": magenta.distance(y, reference), **metrics(y, x)})
+        sheet.append([y[0].permute(1, 2, 0).numpy() for y in outs.values()])
+        labels.append([photo] + [f"{n}: {label} {rows[n][-1][label]:.{1 if label == 'stripes' else 2}f}" for n in nets])
+    write_contact_sheet(sheet_path, sheet, labels, height=260)
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, required=True)
@@ -98,29 +133,8 @@ def main() -> None:
     shutil.rmtree(args.work, ignore_errors=True)
     nets, steps = {}, {}
     for name, generator in (("default generator", "reel"), ("with a noise channel", "bench_reel_grain")):
-        cfg = default_config("unpaired")
-        cfg.model.generator = generator
-        cfg.data.content, cfg.data.style = [str(p) for p in train], [str(style)]
-        cfg.train.steps, cfg.train.minutes = 10**9, args.minutes
-        trainer = Trainer(cfg, args.work / generator)
-        trainer.fit()
-        nets[name], steps[name] = trainer.G_ema.eval(), trainer.step
-
-    style_img = load_images([style], exact_side=512, trim=0.03)[0]
-    metrics = StyleMetrics.from_images([style_img])
-    magenta = Magenta(args.data / "models")
-    reference = magenta.style_vector(load_images([style])[0][None])
-    rows = {n: [] for n in ("the photo", *nets)}
-    sheet, labels = [], []
-    for photo, x in held_out_photos(args.data, HELD_OUT + SKIMAGE_HELD_OUT, args.size):
-        outs = {"the photo": x}
-        with torch.no_grad():
-            outs.update({n: net(x).clamp(0, 1) for n, net in nets.items()})
-        for n, y in outs.items():
-            rows[n].append({"stripes": stripe_ratio(y), "magenta": magenta.distance(y, reference), **metrics(y, x)})
-        sheet.append([y[0].permute(1, 2, 0).numpy() for y in outs.values()])
-        labels.append([photo] + [f"{n}: stripes {rows[n][-1]['stripes']:.1f}" for n in nets])
-    write_contact_sheet(args.sheet, sheet, labels, height=260)
+        nets[name], steps[name] = train_unpaired(args.work / generator, train, style, args.minutes, generator)
+    rows = score_held_out(nets, args.data, style, args.size, args.sheet)
 
     def mean(n, k):
         return float(np.mean([r[k] for r in rows[n]]))
