@@ -14,10 +14,11 @@ takes frames in any colour space of the config (or a role such as
 - where OCIO's transform to linear Rec.709 is a 3x3 matrix (every linear space:
   ACEScg, ACES2065-1, linear P3 or Rec.2020), the matrix is read from OCIO once
   and applied with OpenCV (`cv2.transform`), and the sRGB curve with `cv2.pow`:
-  a 1080p frame costs about 10 ms of CPU each way, where torch's matrix product
-  and kornia's curve cost 68 and 80 (and OCIO's CPU processor more): on a
-  render these steps share the cores with the network (bench/RESULTS.md, "shots"). `bench/colour.py` measured this against ACEScct as
-  the network's input (bench/RESULTS.md, section "colour").
+  about 20 ms of CPU per 1080p frame each way, where torch's matrix product and
+  kornia's curve took 68 and 80 (and OCIO's CPU processor more); on a render
+  these steps share the cores with the network (bench/RESULTS.md, "shots").
+  `bench/colour.py` measured this encoding against ACEScct as the network's
+  input (bench/RESULTS.md, section "colour").
 
 The ACES display/view transform is not invertible and is used only for previews
 (`to_display`).

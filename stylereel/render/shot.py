@@ -11,8 +11,9 @@ with nothing lost when a render is stopped or a frame is bad.
   unpremultiplied first and premultiplied again after, so alpha comes out
   exactly as it went in and pixels with zero alpha stay zero.
 - Reading (decode, colour) and writing (colour, encode) run in their own
-  threads beside the network, so a shot renders at close to the network's own
-  frame rate (bench/RESULTS.md, section "shots").
+  threads beside the network: on cores the network leaves idle they cost no
+  time; where it keeps every core busy (2 cores), their CPU time adds to each
+  frame's (bench/RESULTS.md, section "shots", measures both and the ceiling).
 - A JSON log beside the output records inputs, model, settings, colour spaces
   and each frame's status; it is rewritten as the render goes, so a killed
   render leaves one too.
