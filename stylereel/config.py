@@ -85,6 +85,10 @@ class TrainConfig:
 # unpaired: keep the plate's structure (content) and its light (light: bright stays bright), take the
 #   painting's texture statistics (style) and the distribution of its colours and features (swd), and a
 #   discriminator that judges output patches against style-image patches (bench/RESULTS.md, unpaired).
+#   The critic at weight 0.5: it sees colour where the trunk's Gram statistics barely do, and draws the
+#   painting's palette and curved strokes where 0.05 left horizontal stripes (4 minutes, bench/critic_weight.py:
+#   stripes 2.31 -> 1.48, content distance 0.873 -> 0.780, Magenta style distance 2.358 -> 2.483; at the
+#   benchmark's 10 minutes, bench/quality_unpaired.py: Magenta style distance 2.046 -> 1.868, content 1.015 -> 0.946).
 # Painted keyframes (paired, and the guided and looks modes built on it; pix2pix-like): move to the painted
 #   target (L1 + perceptual), a discriminator that judges (plate, output) against (plate, target), and feature
 #   matching on its layers (pix2pixHD); the generator at Adam 1e-3, which fits painted keyframes closer than
@@ -112,7 +116,7 @@ KEYFRAMES = {
 MODE_DEFAULTS: dict[str, dict] = {
     "unpaired": {
         "loss": {
-            "adversarial": {"weight": 0.05},
+            "adversarial": {"weight": 0.5},
             "content": {"weight": 1.0, "of": "plate", "layers": ["relu3_3"]},
             "style": {"weight": 2.0},
             "swd": {"weight": 2.0},
