@@ -25,9 +25,9 @@ WRITE_EXTENSIONS = (".mp4", ".mov")
 # codec name -> (FFmpeg encoder, pixel format, encoder options, containers, has alpha)
 CODECS = {
     # CPU per 1080p frame, the encoder's flush included (bench/shots.py, "shots" in bench/RESULTS.md): libx264 at
-    # preset veryfast ~50 core-ms, at fast ~75-85 for 0.4 dB more PSNR at the same CRF (CRF 15 takes some of it back);
-    # FFmpeg's native ProRes encoder ("prores_aw") ~68 against prores_ks' ~168, at higher PSNR (56.3 vs 54.4 dB) for
-    # 14% more bytes; both write Apple's profile and vendor tags.
+    # preset veryfast, CRF 15 ~40 core-ms, where preset fast, CRF 16 took ~75-85 for 0.4 dB more PSNR; FFmpeg's
+    # native ProRes encoder ("prores_aw") ~60 against prores_ks' ~168, at a higher PSNR (56.3 vs 54.4 dB) for 14%
+    # more bytes, with the same profile tags (apch, ap4h).
     "h264": ("libx264", "yuv420p", {"crf": "15", "preset": "veryfast"}, (".mp4", ".mov"), False),
     "prores_hq": ("prores_aw", "yuv422p10le", {"profile": "3", "vendor": "apl0"}, (".mov",), False),
     "prores_4444": ("prores_aw", "yuva444p10le", {"profile": "4", "vendor": "apl0"}, (".mov",), True),
