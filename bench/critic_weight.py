@@ -14,8 +14,6 @@ docs/images/unpaired_critic.png.
 
 from __future__ import annotations
 
-import argparse
-import shutil
 import sys
 from pathlib import Path
 
@@ -24,33 +22,20 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.grain import score_held_out, train_unpaired  # noqa: E402
-from bench.results import HELD_OUT, photo_split, rel_path, write_section  # noqa: E402
+from bench.grain import compare  # noqa: E402
+from bench.results import rel_path, write_section  # noqa: E402
 
 VARIANTS = {
-    "default (adversarial 0.05)": [],
+    "adversarial 0.05 (the default until 820e375)": ["--loss.adversarial.weight=0.05"],
     "adversarial 0.25": ["--loss.adversarial.weight=0.25"],
-    "adversarial 0.5": ["--loss.adversarial.weight=0.5"],
+    "adversarial 0.5 (the default since)": ["--loss.adversarial.weight=0.5"],
     "adversarial 1, style 4": ["--loss.adversarial.weight=1.0", "--loss.style.weight=4.0"],
 }
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", type=Path, required=True)
-    ap.add_argument("--minutes", type=float, default=4.0)
-    ap.add_argument("--size", type=int, default=384)
-    ap.add_argument("--work", type=Path, default=ROOT / "bench" / "runs" / "critic")
-    ap.add_argument("--sheet", type=Path, default=ROOT / "docs" / "images" / "unpaired_critic.png")
-    args = ap.parse_args()
-
-    train, _ = photo_split(args.data, HELD_OUT)
-    style = args.data / "styles" / "starry_night.jpg"
-    shutil.rmtree(args.work, ignore_errors=True)
-    nets, steps = {}, {}
-    for i, (name, overrides) in enumerate(VARIANTS.items()):
-        nets[name], steps[name] = train_unpaired(args.work / str(i), train, style, args.minutes, overrides=overrides)
-    rows = score_held_out(nets, args.data, style, args.size, args.sheet, label="magenta")
+    args, train, steps, rows = compare(__doc__, "critic", {n: ("reel", o) for n, o in VARIANTS.items()}, label="magenta")
+    nets = list(steps)
 
     def mean(n, k):
         return float(np.mean([r[k] for r in rows[n]]))

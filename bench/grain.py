@@ -119,22 +119,31 @@ def score_held_out(nets: dict[str, torch.nn.Module], data: Path, style: Path, si
     return rows
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def compare(doc: str, name: str, variants: dict[str, tuple[str, list[str]]], label: str = "stripes"):
+    """The command line both diagnosis scripts share: train each variant (name -> (generator, overrides)) on the
+    same photos and painting for --minutes, score them on the held-out photos and write the sheet.
+    -> (args, training photos, {name: steps}, score_held_out's rows)."""
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     ap.add_argument("--data", type=Path, required=True)
     ap.add_argument("--minutes", type=float, default=4.0)
     ap.add_argument("--size", type=int, default=384)
-    ap.add_argument("--work", type=Path, default=ROOT / "bench" / "runs" / "grain")
-    ap.add_argument("--sheet", type=Path, default=ROOT / "docs" / "images" / "unpaired_grain.png")
+    ap.add_argument("--work", type=Path, default=ROOT / "bench" / "runs" / name)
+    ap.add_argument("--sheet", type=Path, default=ROOT / "docs" / "images" / f"unpaired_{name}.png")
     args = ap.parse_args()
 
     train, _ = photo_split(args.data, HELD_OUT)
     style = args.data / "styles" / "starry_night.jpg"
     shutil.rmtree(args.work, ignore_errors=True)
     nets, steps = {}, {}
-    for name, generator in (("default generator", "reel"), ("with a noise channel", "bench_reel_grain")):
-        nets[name], steps[name] = train_unpaired(args.work / generator, train, style, args.minutes, generator)
-    rows = score_held_out(nets, args.data, style, args.size, args.sheet)
+    for i, (variant, (generator, overrides)) in enumerate(variants.items()):
+        nets[variant], steps[variant] = train_unpaired(args.work / str(i), train, style, args.minutes, generator, overrides)
+    return args, train, steps, score_held_out(nets, args.data, style, args.size, args.sheet, label)
+
+
+def main() -> None:
+    args, train, steps, rows = compare(__doc__, "grain", {"default generator": ("reel", []),
+                                                           "with a noise channel": ("bench_reel_grain", [])})
+    nets = list(steps)
 
     def mean(n, k):
         return float(np.mean([r[k] for r in rows[n]]))
