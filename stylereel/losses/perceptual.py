@@ -108,6 +108,28 @@ def sliced_wasserstein_loss(x: torch.Tensor, target: torch.Tensor, directions: t
     return (px - pt).square().mean() / pt.square().mean().clamp_min(1e-12)
 
 
+def sliced_wasserstein_over_layers(feats: Feats, targets: Mapping[str, torch.Tensor], layer_weights: Mapping[str, float],
+                                   samples: int = 4096, directions: int = 64) -> torch.Tensor:
+    """Weighted mean over layers of `sliced_wasserstein_loss` between each image's features
+    `feats[k]` `[N, C, H, W]` and the look's samples `targets[k]` `[C, M]`, along `directions`
+    random unit directions per layer drawn anew each call, on at most `samples` random
+    positions per image.
+
+    >>> t = torch.rand(2, 100)
+    >>> float(sliced_wasserstein_over_layers({"a": t.reshape(1, 2, 10, 10)}, {"a": t}, {"a": 1.0})) < 1e-12
+    True
+    """
+    total, wsum = 0.0, 0.0
+    for k, w in layer_weights.items():
+        f = feats[k].flatten(2)  # [N, C, HW]
+        if f.shape[-1] > samples:
+            f = f[..., torch.randperm(f.shape[-1], device=f.device)[:samples]]
+        d = torch.randn(f.shape[1], min(directions, f.shape[1]), device=f.device)
+        total = total + w * sliced_wasserstein_loss(f[..., None], targets[k], d / d.norm(dim=0, keepdim=True))
+        wsum += w
+    return total / max(wsum, 1e-12)
+
+
 def luminance_correlation(x: torch.Tensor, y: torch.Tensor, scale: int = 4) -> torch.Tensor:
     """Pearson correlation `[N]` between the luminance of `x` and `y` `[N, 3, H, W]`, each
     averaged over `scale` x `scale` pixel blocks first (light and shade, not texture).

@@ -28,7 +28,7 @@ from torch import nn
 
 from stylereel.errors import StylereelError, did_you_mean
 from stylereel.losses.adversarial import D_LOSSES, G_LOSSES, d_loss_over_scales, feature_matching_loss, g_loss_over_scales
-from stylereel.losses.perceptual import STYLE_LAYERS, content_loss, luminance_correlation, mean_grams, pixel_l1_loss, sliced_wasserstein_loss, structure_loss, style_loss, tv_loss
+from stylereel.losses.perceptual import STYLE_LAYERS, content_loss, luminance_correlation, mean_grams, pixel_l1_loss, sliced_wasserstein_over_layers, structure_loss, style_loss, tv_loss
 from stylereel.flow import random_move
 from stylereel.nets.features import LAYER_STRIDES
 from stylereel.registry import Registry
@@ -228,16 +228,7 @@ class SlicedWasserstein(Term):
             self.targets[k] = t.contiguous()
 
     def forward(self, s: Step) -> torch.Tensor:
-        feats = s.features("fake")
-        total, wsum = 0.0, 0.0
-        for k, w in self.layer_weights.items():
-            f = feats[k].flatten(2)  # [N, C, HW]
-            if f.shape[-1] > self.samples:
-                f = f[..., torch.randperm(f.shape[-1], device=f.device)[: self.samples]]
-            d = torch.randn(f.shape[1], min(self.directions, f.shape[1]), device=f.device)
-            total = total + w * sliced_wasserstein_loss(f[..., None], self.targets[k], d / d.norm(dim=0, keepdim=True))
-            wsum += w
-        return total / max(wsum, 1e-12)
+        return sliced_wasserstein_over_layers(s.features("fake"), self.targets, self.layer_weights, self.samples, self.directions)
 
 
 @TERMS.register("light")
