@@ -21,8 +21,8 @@ def test_peer_layer_tables_match_published_cost(net, gmac_1080p):
 
 
 def test_conv_macs_include_the_generators_own_padding():
-    # The default generator pads a 48 px margin around the frame and rounds up to
-    # its stride: at 64x64 that is 6.25x the pixels, at 1080p about 14% more.
+    # The default generator pads a 32 px margin around the frame and rounds up to
+    # its stride: at 64x64 that is 4x the pixels, at 1080p about 10% more.
     # Scaling a small probe up would overstate the cost (and the achieved GFLOP/s).
     net = build_generator("reel").eval()
     small, full = conv_macs(net, (1, 3, 64, 64)), conv_macs(net, (1, 3, 1080, 1920))
