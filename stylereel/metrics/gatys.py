@@ -37,7 +37,9 @@ def gatys(
     `swd_targets`: `{layer: [C, M]}` feature samples of the look (`"rgb"`: its pixels), matched
     with equal weight per layer at `swd_weight` like `stylereel.losses.terms.SlicedWasserstein`.
     """
-    swd_targets = swd_targets if swd_weight else {}
+    if swd_weight and not swd_targets:
+        raise ValueError("gatys: swd_weight needs swd_targets, the look's feature samples per layer")
+    swd_targets = dict(swd_targets) if swd_weight else {}
     trunk_layers = (set(content_layers) | set(style_layers) | set(swd_targets)) - {PIXELS}
     feats = VGGFeatures(sorted(trunk_layers)).to(content.device)
     with torch.no_grad():
