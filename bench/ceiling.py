@@ -27,11 +27,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.magenta import Magenta  # noqa: E402
-from bench.quality_unpaired import SKIMAGE_HELD_OUT, held_out_photos, luminance_ssim  # noqa: E402
+from bench.quality_unpaired import SKIMAGE_HELD_OUT, gatys_cache, held_out_photos, luminance_ssim  # noqa: E402
 from bench.results import HELD_OUT, rel_path, write_section  # noqa: E402
 from stylereel.data.images import load_images  # noqa: E402
 from stylereel.looks import look_dir  # noqa: E402
 from stylereel.losses.perceptual import PIXELS, STYLE_LAYERS  # noqa: E402
+from stylereel.losses.terms import SlicedWasserstein  # noqa: E402
 from stylereel.metrics.gatys import gatys  # noqa: E402
 from stylereel.metrics.style import StyleMetrics  # noqa: E402
 from stylereel.nets.features import VGGFeatures  # noqa: E402
@@ -46,16 +47,12 @@ OPTIMISED = {
 }
 
 
-def swd_targets(style_img: torch.Tensor, samples: int = 4096) -> dict[str, torch.Tensor]:
-    """The painting's feature samples `[C, M]` per trunk layer and its pixels, as the swd term keeps them."""
-    gen = torch.Generator().manual_seed(0)
+def swd_targets(style_img: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The painting's feature samples `[C, M]` per trunk layer and its pixels, kept as the swd term keeps them."""
+    term = SlicedWasserstein(layers={PIXELS: 1.0, **STYLE_LAYERS})
     with torch.no_grad():
-        feats = {PIXELS: style_img[None], **VGGFeatures(list(STYLE_LAYERS))(style_img[None])}
-    out = {}
-    for k, f in feats.items():
-        t = f[0].flatten(1)
-        out[k] = t[:, torch.randperm(t.shape[1], generator=gen)[:samples]].contiguous()
-    return out
+        term.set_look([{PIXELS: style_img[None], **VGGFeatures(list(STYLE_LAYERS))(style_img[None])}])
+    return term.targets
 
 
 def main() -> None:
@@ -81,7 +78,7 @@ def main() -> None:
     for name, x in held_out_photos(args.data, HELD_OUT + SKIMAGE_HELD_OUT, args.size):
         outs = {"the shipped look": stylizer.tensor(x).clamp(0, 1)}
         for w, (cw, sw, ww, steps) in OPTIMISED.items():
-            cached = ROOT / "bench" / "runs" / "gatys" / f"{name}_{args.size}px_{steps}steps_{style.stem}_{style_img.shape[-1]}x{style_img.shape[-2]}.pt"
+            cached = gatys_cache(name, args.size, steps, style, style_img)
             if not ww and cached.exists():  # bench/quality_unpaired.py's own Gatys run
                 outs[w] = torch.load(cached)[0]
             else:

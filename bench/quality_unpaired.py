@@ -69,6 +69,11 @@ def held_out_photos(data: Path, names: list[str], side: int) -> list[tuple[str, 
     return out
 
 
+def gatys_cache(name: str, size: int, steps: int, style: Path, style_img: torch.Tensor) -> Path:
+    """Where a Gatys result is kept between runs: it depends on the photo, size, steps and painting only."""
+    return ROOT / "bench" / "runs" / "gatys" / f"{name}_{size}px_{steps}steps_{style.stem}_{style_img.shape[-1]}x{style_img.shape[-2]}.pt"
+
+
 def luminance_ssim(a: torch.Tensor, b: torch.Tensor) -> float:
     return float(kornia.metrics.ssim(kornia.color.rgb_to_grayscale(a), kornia.color.rgb_to_grayscale(b), 11).mean())
 
@@ -108,7 +113,7 @@ def main() -> None:
     rows, sheet, labels = [], [], []
     for name, x in held_out_photos(args.data, HELD_OUT + SKIMAGE_HELD_OUT, args.size):
         # Gatys does not depend on the trained model: kept between runs, keyed by everything it does depend on.
-        cached = ROOT / "bench" / "runs" / "gatys" / f"{name}_{args.size}px_{args.gatys_steps}steps_{style.stem}_{style_img.shape[-1]}x{style_img.shape[-2]}.pt"
+        cached = gatys_cache(name, args.size, args.gatys_steps, style, style_img)
         t0 = time.monotonic()
         if cached.exists():
             g, gatys_s = torch.load(cached)

@@ -109,8 +109,8 @@ class ReelGenerator(nn.Module):
     stride = 8
     # Context drawn around the frame: a mirror image of its edge, as wide as the deep layers
     # reach, so a frame's border rows are drawn like its interior (no lines along the edge;
-    # bench/RESULTS.md, unpaired). 32 px: the shipped Starry Night look's border step is the same as
-    # at 48 (-0.0042 vs -0.0046 on the held-out photos at 384 and 1024 px) and a 1080p frame 6% cheaper.
+    # bench/RESULTS.md, unpaired; tests/test_edges.py). 32 px rather than 48: with the full-resolution stage a
+    # 1080p frame costs 1.10x the revision without either, where 48 px cost 1.17x (bench/RESULTS.md, revisions).
     margin = 32
     min_side = margin + 1  # the traced graph mirrors `margin` pixels: smaller frames go through `small_frame`
     lr = 3e-3  # Adam rate; 1e-3 (the classic) learns the look markedly slower: bench/learning_rates.py
