@@ -4,13 +4,13 @@ look's own style terms, Gram and sliced-Wasserstein on the trunk's layers and th
 pixels, pushed well past the point a look would ship at, scored with Magenta's
 style-prediction network beside the shipped look and Magenta's own network.
 
-    python bench/ceiling.py --data DATA_DIR
+    python bench/ceiling.py --data DATA_DIR [--trunk vgg19|hed_vgg16] [--look RUN]
 
 A feed-forward look approximates what this optimisation reaches for each photo; where
 the optimisation itself stops far from Magenta's distance, no weighting or generator
 trained on this trunk gets there. Gatys as `bench/quality_unpaired.py` runs it (content
-1, Gram 2, 300 steps) comes from that script's cache when there (it is recomputed
-otherwise). Held-out photos and sizes as in `bench/quality_unpaired.py`. Writes
+1, Gram 2, the trunk's own layers) comes from that script's cache when there (it is
+recomputed otherwise). The trunk runs under bf16 autocast where the CPU has bf16 units. Held-out photos and sizes as in `bench/quality_unpaired.py`. Writes
 bench/RESULTS.md (section "ceiling") and docs/images/unpaired_ceiling.png.
 """
 
@@ -27,15 +27,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.magenta import Magenta  # noqa: E402
-from bench.quality_unpaired import SKIMAGE_HELD_OUT, gatys_cache, held_out_photos, luminance_ssim  # noqa: E402
+from bench.quality_unpaired import SKIMAGE_HELD_OUT, cached_gatys, held_out_photos, luminance_ssim  # noqa: E402
 from bench.results import HELD_OUT, rel_path, write_section  # noqa: E402
 from stylereel.data.images import load_images  # noqa: E402
 from stylereel.looks import look_dir  # noqa: E402
-from stylereel.losses.perceptual import PIXELS, STYLE_LAYERS  # noqa: E402
+from stylereel.device import bf16_supported  # noqa: E402
 from stylereel.losses.terms import SlicedWasserstein  # noqa: E402
 from stylereel.metrics.gatys import gatys  # noqa: E402
 from stylereel.metrics.style import StyleMetrics  # noqa: E402
-from stylereel.nets.features import VGGFeatures  # noqa: E402
+from stylereel.nets.features import PIXELS, Trunk, spec  # noqa: E402
 from stylereel.render.contact_sheet import write_contact_sheet  # noqa: E402
 from stylereel.render.stylize import Stylizer  # noqa: E402
 
@@ -47,11 +47,12 @@ OPTIMISED = {
 }
 
 
-def swd_targets(style_img: torch.Tensor) -> dict[str, torch.Tensor]:
+def swd_targets(style_img: torch.Tensor, trunk: str) -> dict[str, torch.Tensor]:
     """The painting's feature samples `[C, M]` per trunk layer and its pixels, kept as the swd term keeps them."""
-    term = SlicedWasserstein(layers={PIXELS: 1.0, **STYLE_LAYERS})
+    layers = spec(trunk).style_layers
+    term = SlicedWasserstein(layers={PIXELS: 1.0, **layers}, trunk=trunk)
     with torch.no_grad():
-        term.set_look([{PIXELS: style_img[None], **VGGFeatures(list(STYLE_LAYERS))(style_img[None])}])
+        term.set_look([{PIXELS: style_img[None], **Trunk(list(layers), trunk)(style_img[None])}])
     return term.targets
 
 
@@ -59,16 +60,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, required=True)
     ap.add_argument("--size", type=int, default=384)
+    ap.add_argument("--trunk", default="vgg19", help="the loss trunk optimised on (and scored on for content)")
+    ap.add_argument("--look", type=Path, help="the look shown beside (default: the shipped Starry Night look)")
+    ap.add_argument("--steps", type=float, default=1.0, help="scale every optimisation's Adam steps by this")
     ap.add_argument("--sheet", type=Path, default=ROOT / "docs" / "images" / "unpaired_ceiling.png")
     args = ap.parse_args()
     torch.manual_seed(0)
 
     style = args.data / "styles" / "starry_night.jpg"
-    look = look_dir("starry_night")
-    stylizer = Stylizer(look, device="cpu")
+    stylizer = Stylizer(args.look or look_dir("starry_night"), device="cpu")
     style_img = load_images([style], exact_side=512, trim=0.03)[0]  # as the unpaired defaults show it to training
-    metrics = StyleMetrics.from_images([style_img])
-    targets = swd_targets(style_img)
+    metrics = StyleMetrics.from_images([style_img], trunk=args.trunk)
+    targets = swd_targets(style_img, args.trunk)
+    bf16 = bf16_supported(torch.device("cpu"))
     magenta = Magenta(args.data / "models")
     reference = magenta.style_vector(load_images([style])[0][None])
 
@@ -78,11 +82,11 @@ def main() -> None:
     for name, x in held_out_photos(args.data, HELD_OUT + SKIMAGE_HELD_OUT, args.size):
         outs = {"the shipped look": stylizer.tensor(x).clamp(0, 1)}
         for w, (cw, sw, ww, steps) in OPTIMISED.items():
-            cached = gatys_cache(name, args.size, steps, style, style_img)
-            if not ww and cached.exists():  # bench/quality_unpaired.py's own Gatys run
-                outs[w] = torch.load(cached)[0]
+            steps = round(steps * args.steps)
+            if not ww and (cw, sw) == (1.0, 2.0):  # bench/quality_unpaired.py's own Gatys run, from its cache
+                outs[w] = cached_gatys(name, x, style, style_img, args.trunk, steps)[0]
             else:
-                outs[w] = gatys(x, metrics.grams, cw, sw, ["relu3_3"], STYLE_LAYERS, steps=steps, swd_weight=ww, swd_targets=targets)
+                outs[w] = gatys(x, metrics.grams, cw, sw, steps=steps, swd_weight=ww, swd_targets=targets, trunk=args.trunk, bf16=bf16)
             print(name, w, f"{magenta.distance(outs[w], reference):.3f}", flush=True)
         outs["Magenta arbitrary network"] = magenta.stylize(x, reference)
         for w, y in outs.items():
@@ -94,12 +98,14 @@ def main() -> None:
     def mean(w, k):
         return float(np.mean([r[k] for r in rows[w]]))
 
+    s = spec(args.trunk)
     lines = [
-        f"The 4 held-out photos of `bench/quality_unpaired.py` at {args.size} px; the painting at 512 px with its frame trimmed, as "
-        "the unpaired defaults show it to training. Optimised: Adam on the pixels from the photo (`stylereel.metrics.gatys`), "
-        "content on relu3_3, Gram on relu1_2 ... relu4_3, SWD (sliced Wasserstein, 64 random directions per layer per step) on "
-        "the same layers and the pixels. Magenta style distance as in the section \"unpaired\" (lower is closer; Magenta's "
-        "predictor is a MobileNetV2 the project never trains on); content distance on the trunk (relu3_3).",
+        f"Trunk: `{args.trunk}` ({s.summary}). The 4 held-out photos of `bench/quality_unpaired.py` at {args.size} px; the painting "
+        "at 512 px with its frame trimmed, as the unpaired defaults show it to training. Optimised: Adam on the pixels from the photo "
+        f"(`stylereel.metrics.gatys`; steps x{args.steps:g}), content on {', '.join(s.content_layers)}, Gram on "
+        f"{', '.join(s.style_layers)}, SWD (sliced Wasserstein, 64 random directions per layer per step) on the same layers and the "
+        "pixels. Magenta style distance as in the section \"unpaired\" (lower is closer; Magenta's predictor is a MobileNetV2 the "
+        f"project never trains on); content distance on the trunk ({', '.join(s.content_layers)}).",
         "",
         "| output | Magenta style distance | per photo | content distance | luminance SSIM |",
         "| --- | --- | --- | --- | --- |",

@@ -97,7 +97,8 @@ def main() -> None:
             train_timed(["--pairs", str(pairs)], args.work / f"paired_{SLUG[name]}", args.paired_minutes, extra)
 
     held = [load_images([p], max_side=args.size)[0][None] for p in held_paths]
-    metrics = StyleMetrics(load_style_grams(args.work / "unpaired_reel"))
+    grams, trunk = load_style_grams(args.work / "unpaired_reel")
+    metrics = StyleMetrics(grams, trunk=trunk)
     refs = {i: shot.paint(shot.frames[i]) for i in shot.scored}
     t = lambda a: torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)[None]  # noqa: E731
     sheet_frame = shot.scored[len(shot.scored) // 2]

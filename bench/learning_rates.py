@@ -57,7 +57,8 @@ def main() -> None:
             runs[label, generator, lr] = run
 
     held = [load_images([p], max_side=args.size)[0][None] for p in held_paths]
-    metrics = StyleMetrics(load_style_grams(next(iter(runs.values()))))
+    grams, trunk = load_style_grams(next(iter(runs.values())))
+    metrics = StyleMetrics(grams, trunk=trunk)
     lines = [
         f"Unpaired Starry Night look, {args.minutes:g} min per training on {len(train)} photos, scored on held-out "
         f"{', '.join(args.held_out)} at {args.size} px. Lower is better. A style distance above 1 means training diverged.",

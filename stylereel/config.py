@@ -62,6 +62,9 @@ class DataConfig:
     style_trim: float = 0.03
     scale_jitter: list = field(default_factory=lambda: [0.75, 1.33])
     flip: bool = True
+    # unpaired looks: a network that paints each content image in the look once before training ("adain"), so
+    # terms can read where the look's colours and strokes go (`of: teacher`); None: the look's statistics alone
+    teacher: str | None = None
 
 
 @dataclass
@@ -89,6 +92,9 @@ class TrainConfig:
 #   painting's palette and curved strokes where 0.05 left horizontal stripes (4 minutes, bench/critic_weight.py:
 #   stripes 2.31 -> 1.48, content distance 0.873 -> 0.780, Magenta style distance 2.358 -> 2.483; at the
 #   benchmark's 10 minutes, bench/quality_unpaired.py: Magenta style distance 2.046 -> 1.868, content 1.015 -> 0.946).
+#   The loss trunk stays HED's VGG16 here: the same terms on the ImageNet VGG19 (its own layers: content relu4_1,
+#   Gram and swd on relu1_1 ... relu5_1) drew diagonal stripes in a flat blue, 10 minutes: Magenta style distance 2.258
+#   against 1.874 (bench/RESULTS.md, "unpaired").
 # Painted keyframes (paired, and the guided and looks modes built on it; pix2pix-like): move to the painted
 #   target (L1 + perceptual), a discriminator that judges (plate, output) against (plate, target), and feature
 #   matching on its layers (pix2pixHD); the generator at Adam 1e-3, which fits painted keyframes closer than
@@ -107,6 +113,7 @@ KEYFRAMES = {
     "data": {"max_side": 1024},
     "train": {"lr_g": 1e-3},
     "loss": {
+        "trunk": "hed_vgg16",
         "adversarial": {"weight": 0.05},
         "content": {"weight": 1.0, "of": "target", "layers": ["relu2_2", "relu3_3"]},
         "l1": {"weight": 10.0},
@@ -116,8 +123,9 @@ KEYFRAMES = {
 MODE_DEFAULTS: dict[str, dict] = {
     "unpaired": {
         "loss": {
+            "trunk": "hed_vgg16",
             "adversarial": {"weight": 0.5},
-            "content": {"weight": 1.0, "of": "plate", "layers": ["relu3_3"]},
+            "content": {"weight": 1.0, "of": "plate"},
             "style": {"weight": 2.0},
             "swd": {"weight": 2.0},
             "light": {"weight": 2.0},
@@ -211,6 +219,11 @@ def _set_term(terms: dict, dotted: str, key: str, value: Any) -> None:
     built (`stylereel.run.build_config`); here a value keeps the type it already has.
     """
     term, _, option = key.partition(".")
+    if term == "trunk":
+        if option or not isinstance(value, str):
+            raise ConfigError(f"{dotted}: the loss trunk is a name (e.g. loss.trunk=vgg19), got {value!r}")
+        terms["trunk"] = value
+        return
     if isinstance(value, str):
         value = _yaml_value(value)
     if not option:

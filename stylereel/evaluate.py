@@ -19,7 +19,7 @@ from stylereel.errors import StylereelError
 from stylereel.io.media import read_frames
 from stylereel.metrics.image import psnr, ssim
 from stylereel.metrics.style import StyleMetrics
-from stylereel.model import ModelError, load_style_grams
+from stylereel.model import ModelError, load_style_grams, model_trunk
 from stylereel.render.contact_sheet import write_contact_sheet
 from stylereel.render.stylize import Stylizer
 
@@ -46,12 +46,12 @@ def evaluate_unpaired(stylizer: Stylizer, content: Sequence[str | Path], style: 
     if style:
         data = stylizer.info.get("config", {}).get("data", {})
         looks = load_images(style, exact_side=data.get("style_size", 512), trim=data.get("style_trim", 0.0))  # as training saw them
-        metrics = StyleMetrics.from_images(looks, stylizer.device)
+        metrics = StyleMetrics.from_images(looks, stylizer.device, model_trunk(stylizer.info))
     else:
-        grams = load_style_grams(stylizer.model_dir)
-        if grams is None:
+        saved = load_style_grams(stylizer.model_dir)
+        if saved is None:
             raise ModelError(f"{stylizer.model_dir}: model has no style Grams; pass --style IMAGES")
-        metrics = StyleMetrics(grams, stylizer.device)
+        metrics = StyleMetrics(saved[0], stylizer.device, saved[1])
     rows, sheet = [], []
     for frame in (f for item in content for f in read_frames(item, limit=SHOT_FRAMES)):
         x = resize_longer_side(frame_tensor(frame), size)[None]

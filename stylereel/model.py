@@ -3,7 +3,7 @@
 `MODEL/` holds `generator.safetensors` (the EMA generator), `model.json` (the
 generator's name + kwargs that rebuild it, and the run's resolved config) and,
 for looks with style targets, `style_grams.safetensors` (so a model can be
-scored without its style images). `model.json` is written last: its presence
+scored without its style images; its metadata names the loss trunk they were taken on). `model.json` is written last: its presence
 marks a complete model. Rendering reads this module only, never `train/`.
 """
 
@@ -32,13 +32,18 @@ def _contiguous(sd: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: v.detach().contiguous().cpu() for k, v in sd.items()}
 
 
-def save_model(model_dir: str | Path, generator: nn.Module, info: dict[str, Any], style_grams: dict[str, torch.Tensor] | None = None) -> None:
-    """`info` must hold `generator: {"name", "kwargs"}`; the rest is descriptive."""
+def save_model(model_dir: str | Path, generator: nn.Module, info: dict[str, Any], style_grams: dict[str, torch.Tensor] | None = None,
+               grams_trunk: str | None = None) -> None:
+    """`info` must hold `generator: {"name", "kwargs"}`; the rest is descriptive. `style_grams`
+    were taken on the loss trunk `grams_trunk`."""
     model_dir = Path(model_dir)
     info = {"format": MODEL_FORMAT, **info}
     atomic_write(model_dir / "generator.safetensors", lambda tmp: save_file(_contiguous(generator.state_dict()), tmp))
     if style_grams:
-        atomic_write(model_dir / "style_grams.safetensors", lambda tmp: save_file(_contiguous(style_grams), tmp))
+        if not grams_trunk:
+            raise ValueError("save_model: style_grams need the trunk they were taken on (grams_trunk)")
+        atomic_write(model_dir / "style_grams.safetensors",
+                     lambda tmp: save_file(_contiguous(style_grams), tmp, metadata={"trunk": grams_trunk}))
     atomic_write_text(model_dir / "model.json", json.dumps(info, indent=2) + "\n")
 
 
@@ -81,11 +86,27 @@ def load_model(path: str | Path) -> tuple[nn.Module, dict[str, Any]]:
     return net, info
 
 
-def load_style_grams(path: str | Path) -> dict[str, torch.Tensor] | None:
+def model_trunk(info: dict[str, Any]) -> str:
+    """The loss trunk a model's look was trained on (its config's `loss.trunk`; models from
+    before trunks could be chosen name none and were trained on HED's VGG16)."""
+    from stylereel.nets.features import LEGACY_TRUNK
+
+    return str((info.get("config") or {}).get("loss", {}).get("trunk", LEGACY_TRUNK))
+
+
+def load_style_grams(path: str | Path) -> tuple[dict[str, torch.Tensor], str] | None:
+    """The look's Gram matrices and the loss trunk they were taken on (models from before
+    trunks could be chosen: HED's VGG16, the only one then), or None for a look without them."""
+    from safetensors import safe_open
+
+    from stylereel.nets.features import LEGACY_TRUNK
+
     f = resolve_model_dir(path) / "style_grams.safetensors"
     if not f.is_file():
         return None
     try:
-        return load_file(f)
+        with safe_open(str(f), framework="pt") as sf:
+            trunk = (sf.metadata() or {}).get("trunk", LEGACY_TRUNK)
+        return load_file(f), trunk
     except Exception as e:  # noqa: BLE001
         raise ModelError(f"{f}: cannot read style targets ({type(e).__name__}: {e})") from None

@@ -116,6 +116,13 @@ def check_config(cfg: RunConfig) -> RunConfig:
                             ("data.style_size", d.style_size, 16), ("train.steps", t.steps, 0)):
         if value < low:
             raise ConfigError(f"{key}: must be at least {low}, got {value}")
+    if d.teacher is not None:
+        from stylereel.nets.adain import TEACHERS
+
+        if d.teacher not in TEACHERS:
+            raise ConfigError(f"data.teacher: unknown teacher {d.teacher!r}{did_you_mean(str(d.teacher), TEACHERS)} (valid: {', '.join(TEACHERS)}, or null)")
+        if d.mode != "unpaired":
+            raise ConfigError(f"data.teacher: only an unpaired look (--content and --style) learns from a teacher, not data.mode {d.mode}")
     if not 0 <= d.style_trim < 0.5:
         raise ConfigError(f"data.style_trim: must be at least 0 and below 0.5 (a fraction of each side), got {d.style_trim}")
     if t.minutes is not None and t.minutes <= 0:

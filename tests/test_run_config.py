@@ -33,7 +33,7 @@ def test_every_route_to_a_paired_run_gives_one_config(tmp_path):
     }
     first = routes["--pairs"]
     assert first["data"]["mode"] == "paired" and first["data"]["pairs"] == str(keys.resolve())
-    assert set(first["loss"]) == {"adversarial", "content", "l1", "ssim", "feature_matching"}
+    assert set(first["loss"]) == {"trunk", "adversarial", "content", "l1", "ssim", "feature_matching"}
     for name, cfg in routes.items():
         assert cfg == first, name
 
@@ -41,7 +41,7 @@ def test_every_route_to_a_paired_run_gives_one_config(tmp_path):
 def test_overrides_land_on_the_mode_defaults(tmp_path, data_dir):
     cfg = build_config(content=[data_dir / "home.png"], style=[data_dir / "starry_night.png"],
                        overrides=["loss.style.weight=5", "loss.tv.weight=0.1"])
-    assert cfg.loss["style"]["weight"] == 5.0 and cfg.loss["style"]["layers"]["relu4_3"] == 1.0
+    assert cfg.loss["style"]["weight"] == 5.0 and cfg.loss["style"]["layers"]["relu4_3"] == 1.0 and cfg.loss["trunk"] == "hed_vgg16"
     assert cfg.loss["tv"] == {"weight": 0.1} and cfg.loss["content"]["of"] == "plate"
 
 
@@ -56,6 +56,6 @@ def test_paired_training_runs_the_trunk_only_as_deep_as_its_terms(tmp_path, data
     for sub in ("input", "target"):
         write_image(tmp_path / "keys" / sub / "a.png", read_image(data_dir / "home.png").rgb)
     t = Trainer(build_config(pairs=tmp_path / "keys", overrides=["data.max_side=64", "data.size=32"]), tmp_path / "run")
-    assert t.objective.layers == ("relu2_2", "relu3_3")
-    assert not any(name.startswith("conv4") for name, _ in t.objective.trunk.named_parameters())
+    assert t.objective.layers == {"hed_vgg16": ("relu2_2", "relu3_3")}
+    assert not any(name.startswith("conv4") for name, _ in t.objective.trunks["hed_vgg16"].named_parameters())
     assert t.D is not None and t.D.nets[0].features[0][0].in_channels == 6  # conditional: (plate, image)

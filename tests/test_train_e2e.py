@@ -82,7 +82,7 @@ def test_training_reduces_the_style_distance(data_dir, tmp_path):
 
     cfg = apply_overrides(tiny_unpaired(data_dir, 50), ["train.lr_g=3e-3"])
     t = Trainer(cfg, tmp_path / "run")
-    metrics = StyleMetrics(t.grams)
+    metrics = StyleMetrics(t.grams, trunk=t.objective.trunk_name)
     x = load_images([data_dir / "fruits.png"], max_side=96)[0][None]  # [1, 3, H, W]
     with torch.no_grad():
         before = metrics(t.G(x), x)["style_distance"]

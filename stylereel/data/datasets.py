@@ -14,6 +14,8 @@ with a look id) is one class here; the loss terms say which keys they need.
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -33,19 +35,29 @@ def _check_paths(what: str, paths: list) -> None:
         raise StylereelError(f"data.{what}: no images given")
 
 
+Teacher = Callable[[list[torch.Tensor], list[torch.Tensor]], list[torch.Tensor]]
+
+
 @DATASETS.register("unpaired")
 class UnpairedData:
-    """Content plates and, unaligned with them, style images (cropped at the stroke scale they are shown at)."""
+    """Content plates and, unaligned with them, style images (cropped at the stroke scale they are shown at).
+    With a `teacher` (`data.teacher`: a network that paints any picture in a look given its images), each
+    plate also comes painted by it (`teacher`, cropped alike): where the look's colours and strokes go."""
 
-    provides = ("plate", "style")
     look, condition = "style", None
 
-    def __init__(self, cfg: DataConfig):
+    def __init__(self, cfg: DataConfig, teacher: Teacher | None = None):
         _check_paths("content", cfg.content)
         _check_paths("style", cfg.style)
         content = load_images(cfg.content, cfg.max_side)
         self.look_images = load_images(cfg.style, exact_side=cfg.style_size, trim=cfg.style_trim)
-        self._plates = CropSampler([{"plate": c} for c in content], cfg.size, cfg.scale_jitter, cfg.flip)
+        self.provides = ("plate", "style")
+        plates = [{"plate": c} for c in content]
+        if teacher is not None:
+            for p, painted in zip(plates, teacher(content, self.look_images)):
+                p["teacher"] = painted  # [3, H, W], the plate's own size
+            self.provides += ("teacher",)
+        self._plates = CropSampler(plates, cfg.size, cfg.scale_jitter, cfg.flip)
         self._styles = CropSampler([{"style": s} for s in self.look_images], cfg.size, cfg.scale_jitter, cfg.flip)
         self.preview = {"plate": content[0]}
 
@@ -178,5 +190,8 @@ class LooksData:
         return {**batch, "look": look}
 
 
-def load_training_data(cfg: DataConfig):
-    return DATASETS.get(cfg.mode)(cfg)
+def load_training_data(cfg: DataConfig, teacher: Teacher | None = None):
+    """The mode's data; `teacher` (unpaired looks only) paints each plate in the look."""
+    if teacher is not None and cfg.mode != "unpaired":
+        raise StylereelError(f"data.teacher: only an unpaired look (content + style images) learns from a teacher, not data.mode {cfg.mode}")
+    return DATASETS.get(cfg.mode)(cfg, teacher) if teacher is not None else DATASETS.get(cfg.mode)(cfg)

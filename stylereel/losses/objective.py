@@ -1,4 +1,4 @@
-"""The training objective: the active loss terms, the loss trunk they share, and the critic.
+"""The training objective: the active loss terms, the loss trunks they read, and the critic.
 
 Built once per run from the `loss` section of the config and from what the data
 provides; the trainer then asks it for the generator's loss and the critic's loss
@@ -12,9 +12,9 @@ from typing import Callable, Iterable, Mapping
 import torch
 
 from stylereel.errors import StylereelError
-from stylereel.losses.perceptual import PIXELS, STYLE_LAYERS, mean_grams
+from stylereel.losses.perceptual import mean_grams
 from stylereel.losses.terms import Adversarial, Step, Term, build_terms, resolve_terms
-from stylereel.nets.features import VGGFeatures
+from stylereel.nets.features import PIXELS, Trunk, spec
 
 
 class Objective:
@@ -35,8 +35,13 @@ class Objective:
                                      f"which this data does not give (it gives {', '.join(sorted(provides))})")
         self.device, self.bf16 = torch.device(device), bf16
         self.look, self.condition = look, condition
-        layers = set().union(*(t.layers for t in self.terms.values())) - {PIXELS}
-        self.trunk = VGGFeatures(sorted(layers)).to(self.device) if layers else None
+        # One trunk per name any term reads, each built only as deep as its deepest layer.
+        wanted: dict[str, set[str]] = {}
+        for t in self.terms.values():
+            if t.layers - {PIXELS}:
+                wanted.setdefault(t.trunk, set()).update(t.layers - {PIXELS})
+        self.trunks = {name: Trunk(sorted(layers), name).to(self.device) for name, layers in wanted.items()}
+        self.trunk_name = resolve_terms(loss)["trunk"]  # the run's: the look's statistics are kept on it
         self._pixels = any(PIXELS in t.layers for t in self.terms.values())
         self.uses_critic = any(t.uses_critic for t in self.terms.values())
         # The critic is trained by the adversarial term's D loss, even where only feature matching reads it.
@@ -45,31 +50,37 @@ class Objective:
         self.critic_channels = 3 * (2 if condition else 1)
 
     @property
-    def layers(self) -> tuple[str, ...]:
-        return self.trunk.layers if self.trunk is not None else ()
+    def layers(self) -> dict[str, tuple[str, ...]]:
+        """{trunk: the layers built} for every trunk the terms read."""
+        return {name: t.layers for name, t in self.trunks.items()}
 
     @torch.no_grad()
     def set_look(self, images: list[torch.Tensor]) -> dict[str, torch.Tensor]:
         """Give every term that reads the look its targets from the look's whole images, and
-        return their Gram matrices on the metric layers (`STYLE_LAYERS`), so a model can be
-        scored without its style images."""
+        return their Gram matrices on the run trunk's style layers, so a model can be scored
+        without its style images (`style_grams`; `metrics.style.StyleMetrics` on the same trunk)."""
         readers = [t for t in self.terms.values() if t.reads_look]
-        layers = sorted(set(STYLE_LAYERS).union(*(t.layers for t in readers)) - {PIXELS})
-        trunk = self.trunk if self.trunk is not None and set(layers) <= set(self.trunk.layers) else VGGFeatures(layers).to(self.device)
-        feats = [{PIXELS: i[None].float().to(self.device), **{k: v.float() for k, v in trunk(i[None].to(self.device)).items()}}
-                 for i in images]  # float32: targets are exact
+        metric = self.trunk_name
+        per_trunk: dict[str, list[dict]] = {}
+        for name in {metric, *(t.trunk for t in readers)}:
+            layers = set(spec(name).style_layers) if name == metric else set()
+            layers = sorted(layers.union(*(t.layers for t in readers if t.trunk == name)) - {PIXELS})
+            built = self.trunks.get(name)
+            trunk = built if built is not None and set(layers) <= set(built.layers) else Trunk(layers, name).to(self.device)
+            per_trunk[name] = [{PIXELS: i[None].float().to(self.device), **{k: v.float() for k, v in trunk(i[None].to(self.device)).items()}}
+                               for i in images]  # float32: targets are exact
         for t in readers:
-            t.set_look(feats)
-        return mean_grams(feats, STYLE_LAYERS)
+            t.set_look(per_trunk[t.trunk])
+        return mean_grams(per_trunk[metric], spec(metric).style_layers)
 
-    def features_of(self, trunk) -> Callable:
-        def run(img: torch.Tensor):
+    def features_of(self) -> Callable:
+        def run(img: torch.Tensor, trunk: str):
             # The frozen trunk is most of a step's cost; bf16 halves it and the losses
             # (Grams included) are then taken in float32.
             feats = {}
-            if trunk is not None:
+            if trunk in self.trunks:
                 with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
-                    feats = trunk(img)
+                    feats = self.trunks[trunk](img)
             return {**({PIXELS: img.float()} if self._pixels else {}), **{k: v.float() for k, v in feats.items()}}
 
         return run
@@ -79,7 +90,7 @@ class Objective:
         def judge(img, b):
             return critic(torch.cat([b[self.condition], img], 1) if self.condition else img)
 
-        return Step(batch, generate, self.features_of(self.trunk) if self.trunk is not None or self._pixels else None,
+        return Step(batch, generate, self.features_of() if self.trunks or self._pixels else None,
                     judge if critic is not None else None)
 
     def critic_loss(self, s: Step) -> torch.Tensor:

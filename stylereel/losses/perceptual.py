@@ -1,6 +1,6 @@
 """Content, style (Gram), total-variation, structure (SSIM) and pixel losses, as plain functions.
 
-Feature maps come from `stylereel.nets.features.VGGFeatures` as a dict of named
+Feature maps come from a loss trunk (`stylereel.nets.features.Trunk`) as a dict of named
 layers. The training objective wraps them as registered terms
 (`stylereel.losses.terms`); metrics call them directly.
 """
@@ -15,10 +15,6 @@ import torch.nn.functional as F
 
 Feats = Mapping[str, torch.Tensor]
 
-# Gram statistics on these layers carry a painting's colour and stroke (Gatys et al. 2016).
-STYLE_LAYERS = {"relu1_2": 1.0, "relu2_2": 1.0, "relu3_3": 1.0, "relu4_3": 1.0}
-# The image itself, as a "layer" a term may read beside the trunk's (its colours, for a palette).
-PIXELS = "rgb"
 
 
 def gram_matrix(f: torch.Tensor) -> torch.Tensor:

