@@ -53,3 +53,34 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path):
         atomic_write(target, boom)
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["state.pt"]
+
+
+def test_style_grams_name_their_trunk_and_old_runs_keep_theirs(tmp_path, monkeypatch):
+    """Grams record the trunk they were taken on; a model or resume state from before trunks
+    could be chosen names none and is read as HED's VGG16, the only trunk there was."""
+    from safetensors.torch import save_file
+
+    from stylereel.config import default_config
+    from stylereel.model import load_style_grams, model_trunk
+    from stylereel.train.checkpoint import STATE_FILE, save_state, saved_config
+
+    g = build_generator("reel", n_blocks=1)
+    grams = {"relu1_1": torch.eye(3)}
+    save_model(tmp_path / "new", g, {"generator": {"name": "reel", "kwargs": {"n_blocks": 1}}}, grams, "vgg19")
+    assert load_style_grams(tmp_path / "new")[1] == "vgg19"
+    with pytest.raises(ValueError, match="grams_trunk"):
+        save_model(tmp_path / "bad", g, {"generator": {"name": "reel", "kwargs": {"n_blocks": 1}}}, grams)
+    save_model(tmp_path / "old", g, {"generator": {"name": "reel", "kwargs": {"n_blocks": 1}}, "config": {"loss": {"style": {}}}})
+    save_file(grams, str(tmp_path / "old" / "style_grams.safetensors"))  # written before grams named their trunk
+    assert load_style_grams(tmp_path / "old")[1] == "hed_vgg16"
+    assert model_trunk(json.loads((tmp_path / "old" / "model.json").read_text())) == "hed_vgg16"
+
+    from stylereel import config
+
+    monkeypatch.setitem(config.MODE_DEFAULTS["unpaired"]["loss"], "trunk", "vgg19")  # whatever today's default is
+    old = default_config("unpaired").to_dict()
+    del old["loss"]["trunk"]
+    old["loss"]["content"]["layers"] = ["relu3_3"]
+    run = tmp_path / "run"
+    save_state(run / STATE_FILE, {"config": old, "step": 3})
+    assert saved_config(run).loss["trunk"] == "hed_vgg16"
