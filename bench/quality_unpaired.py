@@ -165,7 +165,9 @@ def main() -> None:
 
     report = {"steps": info["steps"], "train_seconds": train_s, "rows": rows}
     (args.work / "report.json").write_text(json.dumps(report, indent=2))
-    names = {"photo": "the photo itself", "stylereel": f"**stylereel** ({info['steps']} steps, {train_s / 60:.1f} min)",
+    options = [o for o in overrides if not o.startswith("--train.snapshot_every")]
+    recipe = "the options on the command line" if options else "the unpaired defaults"
+    names = {"photo": "the photo itself", "stylereel": f"**stylereel**, {recipe} ({info['steps']} steps, {train_s / 60:.1f} min)",
              "gatys": f"Gatys optimisation on VGG19 ({args.gatys_steps} Adam steps per photo)",
              "gatys_hed": f"Gatys optimisation on HED's VGG16 ({args.gatys_steps} Adam steps per photo)",
              "adain": "AdaIN (the authors' decoder)", "magenta": "Magenta arbitrary-style network",

@@ -30,10 +30,12 @@ from bench.quality_unpaired import SKIMAGE_HELD_OUT, held_out_photos, luminance_
 from bench.results import HELD_OUT, photo_split, rel_path, train_timed, write_section  # noqa: E402
 from stylereel.data.images import load_images  # noqa: E402
 from stylereel.metrics.style import StyleMetrics  # noqa: E402
+from stylereel.model import resolve_model_dir  # noqa: E402
 from stylereel.render.contact_sheet import write_contact_sheet  # noqa: E402
 from stylereel.render.stylize import Stylizer  # noqa: E402
 
 TEACHER = ["--data.teacher=adain", "--loss.l1.of=teacher"]
+SHALLOW = "{relu1_1: 1, relu2_1: 1, relu3_1: 1}"
 # name -> (what it is, options on top of the unpaired defaults)
 RECIPES = {
     "hed": ("the unpaired defaults (HED's VGG16)", []),
@@ -43,8 +45,11 @@ RECIPES = {
     "teacher_only": ("VGG19 + teacher, texture 8 + L1 2, no Gram / swd to the painting",
                      ["--loss.trunk=vgg19", *TEACHER, "--loss.texture.weight=8", "--loss.l1.weight=2", "--loss.style.weight=0", "--loss.swd.weight=0"]),
     "teacher_shallow": ("as teacher_only, texture on relu1_1..relu3_1, content relu3_1 (a cheaper step)",
-                        ["--loss.trunk=vgg19", *TEACHER, "--loss.texture.weight=8", "--loss.texture.layers={relu1_1: 1, relu2_1: 1, relu3_1: 1}",
+                        ["--loss.trunk=vgg19", *TEACHER, "--loss.texture.weight=8", f"--loss.texture.layers={SHALLOW}",
                          "--loss.l1.weight=2", "--loss.style.weight=0", "--loss.swd.weight=0", "--loss.content.layers=[relu3_1]"]),
+    "teacher_shallow_style": ("as teacher_shallow, with Gram 2 and swd 2 to the painting on relu1_1..relu3_1",
+                              ["--loss.trunk=vgg19", *TEACHER, "--loss.texture.weight=8", f"--loss.texture.layers={SHALLOW}",
+                               "--loss.l1.weight=2", f"--loss.style.layers={SHALLOW}", f"--loss.swd.layers={SHALLOW}", "--loss.content.layers=[relu3_1]"]),
 }
 
 
@@ -95,7 +100,7 @@ def main() -> None:
         m = np.mean(scores[w], 0)
         per = " / ".join(f"{s[0]:.2f}" for s in scores[w])
         if w in RECIPES:
-            steps = json.loads((args.work / w / "model" / "model.json").read_text())["steps"]
+            steps = json.loads((resolve_model_dir(args.work / w) / "model.json").read_text())["steps"]
             what, opts = RECIPES[w][0], " ".join(f"`{o}`" for o in RECIPES[w][1]) or "none"
         else:
             steps, what, opts = "", {"adain": "AdaIN (the authors' decoder)", "magenta": "Magenta's arbitrary-style network"}[w], ""

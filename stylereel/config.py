@@ -94,7 +94,9 @@ class TrainConfig:
 #   benchmark's 10 minutes, bench/quality_unpaired.py: Magenta style distance 2.046 -> 1.868, content 1.015 -> 0.946).
 #   The loss trunk stays HED's VGG16 here: the same terms on the ImageNet VGG19 (its own layers: content relu4_1,
 #   Gram and swd on relu1_1 ... relu5_1) drew diagonal stripes in a flat blue, 10 minutes: Magenta style distance 2.258
-#   against 1.874 (bench/RESULTS.md, "unpaired").
+#   against the shipped look's 1.874; with the AdaIN teacher (data.teacher=adain, the texture term) the subject is
+#   kept far better (content 0.56 against 0.88 on VGG19) but the style is not yet closer (2.10 at 10 minutes; 1.92
+#   at 30 with Gram and swd on the shallow layers): bench/RESULTS.md, "recipes" and "unpaired".
 # Painted keyframes (paired, and the guided and looks modes built on it; pix2pix-like): move to the painted
 #   target (L1 + perceptual), a discriminator that judges (plate, output) against (plate, target), and feature
 #   matching on its layers (pix2pixHD); the generator at Adam 1e-3, which fits painted keyframes closer than

@@ -59,7 +59,7 @@ class UnpairedData:
             self.provides += ("teacher",)
         self._plates = CropSampler(plates, cfg.size, cfg.scale_jitter, cfg.flip)
         self._styles = CropSampler([{"style": s} for s in self.look_images], cfg.size, cfg.scale_jitter, cfg.flip)
-        self.preview = {"plate": content[0]}
+        self.preview = plates[0]  # plate (and the teacher's painting of it), beside the look in TensorBoard
 
     def sample(self, n: int, gen: torch.Generator) -> dict[str, torch.Tensor]:
         return {**self._plates.sample(n, gen), **self._styles.sample(n, gen)}
