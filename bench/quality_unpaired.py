@@ -154,8 +154,10 @@ def main() -> None:
             r[who] = {**metrics(y, x), "magenta_style_distance": magenta.distance(y, reference), "luminance_ssim": luminance_ssim(y, x),
                       "edge_step": edge_step(y) - edge_step(x)}
         rows.append(r)
-        sheet.append([outs[w][0].permute(1, 2, 0).numpy() for w in WHO])
-        labels.append([f"{name} (held out)"] + [f"{w} {r[w]['magenta_style_distance']:.2f}" for w in WHO[1:]])
+        shown = WHO + (("baseline",) if baseline else ())
+        sheet.append([outs[w][0].permute(1, 2, 0).numpy() for w in shown])
+        labels.append([f"{name} (held out)"] + [f"{args.baseline_name if w == 'baseline' else w} {r[w]['magenta_style_distance']:.2f}"
+                                                for w in shown[1:]])
     sheet.append([style_img.permute(1, 2, 0).numpy()])
     labels.append(["reference: " + style.name])
     write_contact_sheet(args.sheet, sheet, labels, height=240)
@@ -188,7 +190,8 @@ def main() -> None:
                      f"| {mean(who, 'content_distance'):.3f} | {mean(who, 'luminance_ssim'):.3f} | {mean(who, 'edge_step'):+.3f} |")
     s, g, a, m = (mean(w, "magenta_style_distance") for w in ("stylereel", "gatys", "adain", "magenta"))
     lines += ["", f"Magenta style distance of stylereel: {s / g:.2f}x Gatys' (VGG19), {s / a:.2f}x AdaIN's, {s / m:.2f}x Magenta's own network's. "
-              f"Sheet: `{rel_path(args.sheet)}` (photo | stylereel | Gatys VGG19 | AdaIN | Magenta, each labelled with its Magenta style distance)."]
+              f"Sheet: `{rel_path(args.sheet)}` (photo | stylereel | Gatys VGG19 | AdaIN | Magenta{' | ' + args.baseline_name if baseline else ''}, "
+              "each labelled with its Magenta style distance)."]
     if marks:
         lines += ["", *curve(run, marks, args.data, args.size, magenta, reference, metrics)]
     write_section("unpaired", "Unpaired look: Starry Night on photos never seen in training", "\n".join(lines))

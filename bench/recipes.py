@@ -105,6 +105,10 @@ def main() -> None:
         else:
             steps, what, opts = "", {"adain": "AdaIN (the authors' decoder)", "magenta": "Magenta's arbitrary-style network"}[w], ""
         lines.append(f"| {w}: {what} | {opts} | {steps} | {m[0]:.3f} | {per} | {m[1]:.3f} | {m[2]:.3f} |")
+    if args.reuse:
+        lines += ["", "Scored with `--reuse`: the runs already in the work folder, each trained with exactly these options for the "
+                  "budget (where a longer run was kept, its snapshot saved last before the budget, the same model a run of that "
+                  "length ends with)."]
     lines += ["", f"Sheet: `{rel_path(args.sheet)}` (photo | each recipe | AdaIN | Magenta, labelled with the Magenta style distance)."]
     write_section("recipes", "Unpaired look: recipes on the VGG19 trunk and the AdaIN teacher", "\n".join(lines))
     print("\n".join(lines))
