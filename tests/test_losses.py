@@ -4,6 +4,7 @@ import pytest
 import torch
 from torch.autograd import gradcheck
 
+from stylereel import palette
 from stylereel.losses import adversarial, perceptual, terms
 from stylereel.losses.adversarial import D_LOSSES, G_LOSSES, d_loss_over_scales, feature_matching_loss, g_loss_over_scales
 from stylereel.losses.perceptual import content_loss, gram_matrix, pixel_l1_loss, style_loss, tv_loss
@@ -14,7 +15,7 @@ def f64(*shape, seed=0):
     return torch.randn(*shape, generator=g, dtype=torch.float64).requires_grad_(True)
 
 
-@pytest.mark.parametrize("module", [adversarial, perceptual, terms])
+@pytest.mark.parametrize("module", [adversarial, perceptual, terms, palette])
 def test_doctests(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
