@@ -78,6 +78,7 @@ TRAIN_CASES = {
     "style trim too large": (["--content", "{home}", "--style", "{style}", "--data.style_trim=0.5"], ["data.style_trim", "below 0.5"]),
     "swd without samples": (["--content", "{home}", "--style", "{style}", "--loss.swd.samples=0"], ["loss.swd", "at least 1"]),
     "light scale zero": (["--content", "{home}", "--style", "{style}", "--loss.light.scale=0"], ["loss.light.scale", "at least 1"]),
+    "unknown teacher": (["--content", "{home}", "--style", "{style}", "--data.teacher=adian"], ["data.teacher", "did you mean 'adain'"]),
     "unknown trunk": (["--content", "{home}", "--style", "{style}", "--loss.trunk=vgg91"], ["unknown loss trunk 'vgg91'", "did you mean 'vgg19'", "hed_vgg16"]),
     "layer the trunk lacks": (["--content", "{home}", "--style", "{style}", "--loss.trunk=hed_vgg16", "--loss.content.layers=[relu5_1]"],
                               ["loss.content.layers", "hed_vgg16 has no layer 'relu5_1'"]),
