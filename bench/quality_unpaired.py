@@ -83,13 +83,12 @@ def gatys_cache(name: str, size: int, steps: int, style: Path, style_img: torch.
 
 def cached_gatys(name: str, x: torch.Tensor, style: Path, style_img: torch.Tensor, trunk: str, steps: int) -> tuple[torch.Tensor, float]:
     """Gatys on `trunk` (content 1, style 2 on its own layers), kept between runs; (image, seconds it took)."""
-    from stylereel.metrics.style import StyleMetrics
-
-    cached = gatys_cache(name, x.shape[-1] if x.shape[-1] >= x.shape[-2] else x.shape[-2], steps, style, style_img, trunk)
+    cached = gatys_cache(name, max(x.shape[-2:]), steps, style, style_img, trunk)
     if cached.exists():
         return torch.load(cached)
     t0 = time.monotonic()
     grams = StyleMetrics.from_images([style_img], trunk=trunk).grams
+    # HED's Gatys stays fp32, as its earlier rows were measured; VGG19's takes bf16 where the CPU has it
     g = gatys(x, grams, 1.0, 2.0, steps=steps, trunk=trunk, bf16=trunk != "hed_vgg16" and bf16_supported(torch.device("cpu")))
     cached.parent.mkdir(parents=True, exist_ok=True)
     torch.save((g, time.monotonic() - t0), cached)
