@@ -1,4 +1,4 @@
-"""`stylereel train | stylize | eval | demo`.
+"""`stylereel train | stylize | eval | demo | looks | bench speed`.
 
 The only module that reads argv or prints. Config overrides are written
 `--section.key=value` (e.g. `--train.lr_g=2e-4 --loss.adversarial.d_loss=hinge`).

@@ -39,7 +39,7 @@ class ModelConfig:
     # reproduces photos, recognisable from the first steps but a milder look (bench/RESULTS.md, generators)
     init: str = "random"
     # a multi-look model to extend: its looks are kept as they are and one more, `new_look`, is learnt by training
-    # only that look's modulation (a new look in a minute; bench/new_look.py)
+    # only that look's modulation (a new look in a minute; bench/looks.py)
     extend: str | None = None
     new_look: str = "new"
     discriminator: str = "multiscale_patch"
@@ -240,9 +240,29 @@ def _set_term(terms: dict, dotted: str, key: str, value: Any) -> None:
     opts[option] = _coerce(dotted, value, opts[option]) if opts.get(option) is not None else value
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML 1.1 as PyYAML reads it, without timestamps: no config value is a date, and
+    `2020-13-45` must be refused as the key's type, not crash in `datetime`."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_yaml(text: str) -> Any:
+    """Config YAML (files and `--key=value` values) without dates.
+
+    >>> load_yaml("steps: 2020-01-02")
+    {'steps': '2020-01-02'}
+    """
+    return yaml.load(text, Loader=_Loader)
+
+
 def _yaml_value(text: str) -> Any:
     try:
-        value = yaml.safe_load(text) if text.strip() else text  # "0.5" -> 0.5, "[1, 2]" -> [1, 2], "null" -> None
+        value = load_yaml(text) if text.strip() else text  # "0.5" -> 0.5, "[1, 2]" -> [1, 2], "null" -> None
     except yaml.YAMLError:
         value = text  # not YAML ("[1,", control characters): plain text, which the key's type then accepts or refuses
     if isinstance(value, str):
@@ -255,10 +275,7 @@ def _yaml_value(text: str) -> Any:
 
 def _coerce(dotted: str, value: Any, current: Any) -> Any:
     if isinstance(value, str) and not isinstance(current, str):
-        try:
-            value = _yaml_value(value)
-        except yaml.YAMLError:
-            raise ConfigError(f"{dotted}: cannot read {value!r} as a value") from None
+        value = _yaml_value(value)
         if isinstance(value, float) and isinstance(current, int) and not isinstance(current, bool) and value.is_integer():
             value = int(value)
     if current is None or value is None:
@@ -307,7 +324,7 @@ def apply_overrides(cfg: RunConfig, overrides: list[str]) -> RunConfig:
 def read_yaml(path: str | Path) -> dict:
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text())
+        data = load_yaml(path.read_text())
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
     except IsADirectoryError:

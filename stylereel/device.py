@@ -1,11 +1,17 @@
-"""Which device and precision to run on."""
+"""Which device and precision to run on, and how much memory is left. torch is imported
+only where a device is picked: the frame I/O that checks memory loads no torch."""
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
 
 
 def pick_device(name: str = "auto") -> torch.device:
+    import torch
+
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
@@ -13,6 +19,8 @@ def pick_device(name: str = "auto") -> torch.device:
 
 def bf16_supported(device: torch.device) -> bool:
     """True where bf16 runs natively: CUDA with bf16, or a CPU oneDNN can use bf16 on."""
+    import torch
+
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
     if device.type == "cpu":

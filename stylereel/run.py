@@ -39,12 +39,12 @@ def build_config(content: Sequence[str | Path] = (), style: Sequence[str | Path]
     if looks:
         named = {}
         for spec in looks:
-            name, sep, where = str(spec).partition("=")
-            if not sep or not name or not where:
+            name, sep, folder = str(spec).partition("=")
+            if not sep or not name or not folder:
                 raise ConfigError(f"--look: expected NAME=PAIRS (a folder with input/ and target/, or PLATE=PAINTED), got {spec!r}")
             if name in named:
                 raise ConfigError(f"--look: {name!r} given twice")
-            named[name] = where
+            named[name] = folder
         flags.append(("data.looks", named))
     for key, v in (("train.steps", steps), ("train.minutes", minutes), ("data.size", size)):
         if v is not None:

@@ -64,6 +64,7 @@ TRAIN_CASES = {
     "mode paired without pairs": (["--data.mode=paired"], ["paired look needs keyframes"]),
     "config key typo": (["--content", "{home}", "--style", "{style}", "--train.stpes=3"], ["train.stpes", "did you mean 'steps'"]),
     "config value": (["--content", "{home}", "--style", "{style}", "--train.steps=many"], ["train.steps", "expected int"]),
+    "config value YAML reads as a date": (["--content", "{home}", "--style", "{style}", "--train.steps=2020-13-45"], ["train.steps", "expected int", "2020-13-45"]),
     "loss term typo": (["--content", "{home}", "--style", "{style}", "--loss.stlye.weight=1"], ["stlye", "did you mean 'style'"]),
     "loss option typo": (["--content", "{home}", "--style", "{style}", "--loss.style.wieght=1"], ["loss.style.wieght", "did you mean 'weight'"]),
     "term needs a target": (["--content", "{home}", "--style", "{style}", "--loss.l1.weight=1", "--steps=1"], ["'l1' needs 'target'"]),

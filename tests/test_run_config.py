@@ -59,3 +59,19 @@ def test_paired_training_runs_the_trunk_only_as_deep_as_its_terms(tmp_path, data
     assert t.objective.layers == {"hed_vgg16": ("relu2_2", "relu3_3")}
     assert not any(name.startswith("conv4") for name, _ in t.objective.trunks["hed_vgg16"].named_parameters())
     assert t.D is not None and t.D.nets[0].features[0][0].in_channels == 6  # conditional: (plate, image)
+
+
+def test_a_config_file_error_names_the_config_file_beside_looks(tmp_path):
+    """The file's own path prefixes its errors, whatever other paths the command line gives."""
+    import pytest
+
+    from stylereel.config import ConfigError
+
+    keys = tmp_path / "keys"
+    (keys / "input").mkdir(parents=True)
+    (keys / "target").mkdir()
+    cfg = tmp_path / "look.yaml"
+    cfg.write_text("train:\n  stpes: 3\n")
+    with pytest.raises(ConfigError) as e:
+        build_config(config_file=cfg, looks=[f"ink={keys}"])
+    assert str(e.value).startswith(f"{cfg}: ") and "stpes" in str(e.value)

@@ -16,13 +16,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
 from stylereel.device import check_memory
 from stylereel.errors import StylereelError
 from stylereel.io.color import WorkingEncoding, default_space
-from stylereel.io.frames import Frame, ImageError, list_images, read_image, to_tensor
+from stylereel.io.frames import Frame, ImageError, list_images, read_image
 from stylereel.io.media import open_source, read_frames
 
 SHOT_FRAMES = 64  # frames taken from one sequence or movie (evenly spaced): neighbours add little but memory
@@ -88,9 +89,8 @@ def _check_fits(paths: list, sources: list, side: int | None, upscale: bool) -> 
 
 def frame_tensor(frame: Frame) -> torch.Tensor:
     """A frame as the network sees it: [3, H, W] in the working encoding."""
-    if frame.is_float:
-        return to_tensor(WorkingEncoding(default_space(True)).encode(frame.rgb)[0])[0]
-    return to_tensor(frame.rgb)[0]
+    rgb = WorkingEncoding(default_space(True)).encode(frame.rgb)[0] if frame.is_float else frame.rgb
+    return torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1), dtype=np.float32))
 
 
 def load_pairs(spec: str | Path, max_side: int | None = None) -> tuple[list[str], list[torch.Tensor], list[torch.Tensor]]:

@@ -24,7 +24,6 @@ from typing import Any
 
 import cv2
 import numpy as np
-import torch
 
 from stylereel.device import check_memory
 from stylereel.errors import StylereelError
@@ -432,23 +431,6 @@ def list_images(paths: Iterable[str | os.PathLike]) -> list[Path]:
         else:
             raise ImageError(p, "no such file or directory")
     return out
-
-
-def to_tensor(rgb: np.ndarray) -> torch.Tensor:
-    """[H, W, 3] array -> float32 tensor [1, 3, H, W]."""
-    if rgb.ndim != 3 or rgb.shape[2] != 3:
-        raise ValueError(f"expected [H, W, 3] array, got {list(rgb.shape)}")
-    chw = np.ascontiguousarray(rgb.transpose(2, 0, 1), dtype=np.float32)
-    return torch.from_numpy(chw).unsqueeze(0)
-
-
-def from_tensor(t: torch.Tensor) -> np.ndarray:
-    """Tensor [1, 3, H, W] or [3, H, W] -> float32 array [H, W, 3] (not clipped)."""
-    if t.ndim == 4 and t.shape[0] == 1:
-        t = t[0]
-    if t.ndim != 3 or t.shape[0] != 3:
-        raise ValueError(f"expected tensor [1, 3, H, W] or [3, H, W], got {list(t.shape)}")
-    return np.ascontiguousarray(t.detach().to("cpu", torch.float32).permute(1, 2, 0).numpy())
 
 
 def probe_image(path: str | os.PathLike) -> tuple[int, int, int]:

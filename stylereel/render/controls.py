@@ -14,7 +14,7 @@
   look's, in that proportion; the look's strokes (its high frequencies) stay.
 
 Each is a function of whole frames (`Controls.apply`), so tiling inside the network is
-untouched; `bench/controls.py` measures each one's direction.
+untouched; `bench/looks.py` renders each one (docs/images/looks_controls.png).
 """
 
 from __future__ import annotations

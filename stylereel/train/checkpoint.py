@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from stylereel.config import RunConfig
+from stylereel.config import RunConfig, load_yaml
 from stylereel.io.atomic import atomic_write
 from stylereel.model import ModelError
 
@@ -59,7 +59,7 @@ def _check_same_run(path: Path, cfg: RunConfig, written: Path) -> None:
     import yaml
 
     try:
-        started = yaml.safe_load(written.read_text())
+        started = load_yaml(written.read_text())
     except (OSError, yaml.YAMLError):
         return  # no readable config.yaml: the state's own config is all there is
     if not isinstance(started, dict):
