@@ -138,7 +138,7 @@ def _fit(cfg, out: Path, resume: bool) -> Path:
 def stylize(
     args: List[str] = typer.Argument(..., metavar="[MODEL] INPUTS...", help="a run or model directory (unless --look), then stills or folders, a sequence (plate.####.exr, plate.%04d.dpx, with an optional :1001-1100) or a movie"),
     look: Optional[str] = typer.Option(None, help="a look by name, or a mix inside the network (ink=0.7,fauve=0.3): of a multi-look MODEL, or built in without one (stylereel looks)"),
-    look_strength: float = typer.Option(1.0, "--strength", help="0..1: from the untouched plate to the full look, inside a multi-look network"),
+    look_strength: float = typer.Option(1.0, "--strength", help="0..1: from the untouched plate to the full look (inside a multi-look network; mixed with the plate for a single look)"),
     region: List[str] = typer.Option([], help="MATTE=LOOK: a region's own look (or none) from a matte file, a sequence numbered like the shot, or 'alpha'; repeatable"),
     output: Path = typer.Option(..., "-o", "--output", help="a file (one still), a folder (stills), a pattern out/shot_look.####.exr, or a movie (.mov ProRes, .mp4 H.264)"),
     frames: Optional[str] = typer.Option(None, help="frame range of a sequence or movie: 1001-1100, 1001-1100x2, 1001,1005,1010-1020"),
@@ -159,8 +159,6 @@ def stylize(
     device: str = typer.Option("auto", help="auto | cpu | cuda"),
 ) -> None:
     """Render stills, sequences and movies in a trained or built-in look (precision, alpha, colour space, frame rate, timecode and audio kept)."""
-    from fractions import Fraction
-
     from stylereel.model import ModelError, resolve_model_dir
 
     def is_model(p: str) -> bool:
@@ -171,7 +169,8 @@ def stylize(
             return False
 
     wants_map = look is not None and ("," in look or "=" in look) or look_strength != 1.0 or bool(region)
-    if look is not None and not (len(args) >= 2 and is_model(args[0])):
+    chose_builtin = look is not None and not (len(args) >= 2 and is_model(args[0]))
+    if chose_builtin:
         from stylereel.looks import model_for
 
         names = [p.split("=")[0].strip() for p in look.split(",") if p.strip()]
@@ -184,44 +183,26 @@ def stylize(
     from stylereel.render.stylize import Stylizer
 
     _check_device(device)
-    rate = None
-    if fps is not None:
-        try:
-            rate = Fraction(fps)
-            assert rate > 0
-        except (ValueError, ZeroDivisionError, AssertionError):
-            _fail(f"--fps: expected a positive rate such as 24, 25 or 24000/1001, got {fps!r}")
+    from dataclasses import replace
+
     from stylereel.io.media import open_source
+    from stylereel.render.controls import Controls
+    from stylereel.render.options import RenderOptions
     from stylereel.render.shot import plan_destination
     from stylereel.render.temporal import STRENGTH
 
-    strength = temporal_strength if temporal_strength is not None else (STRENGTH if temporal or both_ways else None)
-    if strength is not None and not 0 <= strength <= 0.95:
-        _fail(f"--temporal-strength: must be between 0 and 0.95, got {temporal_strength}")
-
-    from stylereel.render.controls import Controls
-
-    try:
-        controls = Controls(texture_scale, preserve_color, preserve_lighting)
-    except ValueError as exc:
-        _fail(str(exc))
+    options = RenderOptions(overwrite=overwrite, colorspace_in=colorspace_in, colorspace_out=colorspace_out, depth=depth, codec=codec,
+                            fps=fps, temporal=temporal_strength if temporal_strength is not None else (STRENGTH if temporal or both_ways else None),
+                            both_ways=both_ways, keyframes=keyframes, controls=Controls(texture_scale, preserve_color, preserve_lighting),
+                            look=look, strength=look_strength, regions=tuple(region), progress=True)
     source = open_source(list(inputs), frames)  # checked whole before the model loads
     plan_destination(source, output)
     if tile is not None and not tile >= 0.25:
         _fail(f"--tile: expected at least 0.25 megapixels, got {tile}")
     stylizer = Stylizer(model, device=device, tile_pixels=round(tile * 1e6) if tile else None)
-    look_map = None
-    if stylizer.look_names is not None:
-        from stylereel.render.look_map import LookMap, parse_mix, parse_region
-
-        names = stylizer.look_names
-        look_map = LookMap(names, parse_mix(look, names) if look else {names[1]: 1.0}, look_strength,
-                           tuple(parse_region(r, names) for r in region))
-    elif wants_map:
-        _fail(f"{model}: a single-look model; --strength, look mixes and --region need a multi-look model (stylereel train --look NAME=PAIRS ...)")
-    report = stylizer.render(source, output, overwrite=overwrite, colorspace_in=colorspace_in, colorspace_out=colorspace_out,
-                             codec=codec, fps=rate, depth=depth, progress=True, temporal=strength, both_ways=both_ways,
-                             keyframes=keyframes, controls=controls, look=look_map)
+    if chose_builtin and stylizer.look_names is None:
+        options = replace(options, look=None)  # --look named the built-in single look itself
+    report = stylizer.render(source, output, options=options)
     problems = list(report.failed.values())
     for problem in problems[:SHOWN_FAILURES]:
         typer.echo(f"stylereel: error: {problem}", err=True)

@@ -36,17 +36,17 @@ class DemoResult:
 def run_demo(out: Path, look: str) -> DemoResult:
     d = demo_dir()
     stylizer = Stylizer(look_dir(look))
-    look_map = LookMap(stylizer.look_names, {look: 1.0}) if stylizer.look_names else None
+    which = look if stylizer.look_names else None  # a look of the multi-look model, or the single look itself
     clip = d / "clip" / "tree.mp4"
     movie = out / f"tree_{look}.mp4"
-    report = stylizer.render(str(clip), movie, overwrite=True, temporal=STRENGTH, both_ways=True, look=look_map)
+    report = stylizer.render(str(clip), movie, overwrite=True, temporal=STRENGTH, both_ways=True, look=which)
     if not report.ok:
         raise StylereelError(f"{movie}: {report.summary()}")
     photos = sorted(p for folder in ("content", "heldout") for p in (d / folder).iterdir())
     stills = []
     for p in photos:
         dst = out / "stills" / f"{p.stem}_{look}.png"
-        report = stylizer.render([p], dst, overwrite=True, log=False, look=look_map)
+        report = stylizer.render([p], dst, overwrite=True, log=False, look=which)
         if not report.ok:
             raise StylereelError(f"{dst}: {report.summary()}")
         stills.append(dst)

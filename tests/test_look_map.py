@@ -134,3 +134,32 @@ def test_a_new_look_extends_a_multi_look_model_leaving_its_looks_untouched(two_l
         r = cli("train", "--extend", extend, "--name", name, "--content", data_dir / "home.png", "--style",
                 data_dir / "starry_night.png", "--out", tmp_path / "bad", "--steps", 1)
         assert r.returncode == 2 and needle in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_a_single_look_model_takes_strength_and_regions(tmp_path, data_dir):
+    """What `stylereel train --content --style` makes has a strength knob and regions too: its
+    look mixed with the plate pixel by pixel (sRGB plates: the working encoding is the pixels)."""
+    from importlib import resources
+
+    single = resources.files("stylereel") / "assets" / "looks" / "starry_night"
+    home = data_dir / "home.png"
+    plate = read_image(home).rgb
+    for name, args in (("full", []), ("half", ["--strength", 0.5]), ("zero", ["--strength", 0])):
+        r = cli("stylize", single, home, "-o", tmp_path / f"{name}.png", *args)
+        assert r.returncode == 0, r.stderr
+    full, half, zero = (read_image(tmp_path / f"{n}.png").rgb for n in ("full", "half", "zero"))
+    assert np.abs(zero - plate).max() < 1 / 255 + 1e-6  # strength 0: the plate itself
+    assert np.abs(full - plate).mean() > 0.1
+    assert np.abs(half - (plate + full) / 2).max() < 1.5 / 255  # halfway, up to 8-bit rounding
+    h, w = plate.shape[:2]
+    matte = np.zeros((h, w, 3), np.float32)
+    matte[:, w // 2 :] = 1
+    write_image(tmp_path / "m.png", matte)
+    r = cli("stylize", single, home, "-o", tmp_path / "region.png", "--region", f"{tmp_path / 'm.png'}=none")
+    assert r.returncode == 0, r.stderr
+    region = read_image(tmp_path / "region.png").rgb
+    assert np.abs(region[:, w // 2 + 3 :] - plate[:, w // 2 + 3 :]).max() < 1 / 255 + 1e-6  # under the matte: untouched
+    assert np.abs(region[:, : w // 2 - 3] - full[:, : w // 2 - 3]).max() < 1 / 255 + 1e-6  # elsewhere: the look
+    r = cli("stylize", single, home, "-o", tmp_path / "x.png", "--look", "ink")
+    assert r.returncode == 2 and "single-look model" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert not (tmp_path / "x.png").exists()

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from stylereel.errors import StylereelError
 from stylereel.palette import match_palette
 
 REFERENCE_HEIGHT = 1080  # texture_scale 1: strokes as the look draws them on a 1080-row frame
@@ -76,6 +77,10 @@ def keep_lighting(out: np.ndarray, plate: np.ndarray, amount: float) -> np.ndarr
     return out + shift[..., None]  # a grey shift: Y' moves by `shift`, chroma stays
 
 
+class ControlError(StylereelError):
+    pass
+
+
 @dataclass(frozen=True)
 class Controls:
     texture_scale: float | None = None
@@ -84,11 +89,11 @@ class Controls:
 
     def __post_init__(self):
         if self.texture_scale is not None and not 0.05 <= self.texture_scale <= 100:
-            raise ValueError(f"--texture-scale: expected 0.05 to 100, got {self.texture_scale}")
+            raise ControlError(f"--texture-scale: expected 0.05 to 100, got {self.texture_scale}")
         if self.preserve_color is not None and self.preserve_color not in COLOR_MODES:
-            raise ValueError(f"--preserve-color: expected one of {', '.join(COLOR_MODES)}, got {self.preserve_color!r}")
+            raise ControlError(f"--preserve-color: expected one of {', '.join(COLOR_MODES)}, got {self.preserve_color!r}")
         if not 0 <= self.preserve_lighting <= 1:
-            raise ValueError(f"--preserve-lighting: expected 0 to 1, got {self.preserve_lighting}")
+            raise ControlError(f"--preserve-lighting: expected 0 to 1, got {self.preserve_lighting}")
 
     @property
     def active(self) -> bool:

@@ -11,6 +11,10 @@
 
 Where the weight on "none" is whole, the plate itself is written (`untouched`): outside a
 `none` region, and at strength 0, the output is the plate exactly.
+
+A single-look model takes strength and regions too: its look is called `look` beside `none`,
+and the weights mix its output with the plate pixel by pixel (in the working encoding)
+instead of inside the network.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from stylereel.io.frames import read_image
 from stylereel.io.sequence import Sequence, is_pattern
 
 NONE = "none"
+SINGLE = "look"  # a single-look model's one look, beside "none"
 
 
 class LookError(StylereelError):
@@ -101,6 +106,25 @@ class LookMap:
     mix: dict[str, float]
     strength: float = 1.0
     regions: tuple[Region, ...] = ()
+    in_network: bool = True  # False: a single-look model, mixed with the plate after it
+
+    @classmethod
+    def resolve(cls, names: list[str] | None, look: str | None = None, strength: float = 1.0,
+                regions: tuple[str, ...] = ()) -> "LookMap | None":
+        """The look weights a render uses, from the render options (`look`, `strength`, `regions`
+        specs) and the model's looks (`names`, "none" first; None for a single-look model, which
+        needs none unless a strength or a region asks for one)."""
+        if names is None:
+            if look is not None:
+                raise LookError(f"--look {look!r}: a single-look model; looks and mixes need a multi-look model "
+                                "(strength and regions work with any)")
+            if strength == 1 and not regions:
+                return None
+            names, in_network = [NONE, SINGLE], False
+        else:
+            in_network = True
+        mix = parse_mix(look, names) if look is not None else {names[1]: 1.0}
+        return cls(list(names), mix, strength, tuple(parse_region(r, names) for r in regions), in_network)
 
     def __post_init__(self):
         if not 0 <= self.strength <= 1:
@@ -122,13 +146,29 @@ class LookMap:
         return out
 
     def stylize(self, stylizer, plate: np.ndarray, number: int = 1, plate_alpha=None) -> np.ndarray:
-        """One frame through a multi-look `stylizer` with these weights (the plate itself where "none" is whole)."""
-        w = self.weights(number, plate.shape[:2], plate_alpha)
-        return untouched(stylizer(plate, look=w), plate, w, self.names.index(NONE))
+        """One frame (working encoding) through `stylizer` with these weights, as a render does it."""
+        return stylize_frame(stylizer, plate, plate, {}, None, self, self.weights(number, plate.shape[:2], plate_alpha))
 
     def settings(self) -> dict:
         return {"look": self.mix, "strength": self.strength,
                 "regions": [{"matte": r.matte, "look": r.mix} for r in self.regions]}
+
+
+def stylize_frame(stylizer, seen: np.ndarray, plate: np.ndarray, extras: dict, controls, look_map: LookMap | None,
+                  weights: np.ndarray | None) -> np.ndarray:
+    """The one path of a frame through a look: the network on `seen` (the plate, or the plate
+    steadied along the motion) with its other inputs (`extras`: a guide), the render controls
+    (`stylereel.render.controls.Controls`, or None), then the look weights (`look_map.weights`
+    for this frame): inside a multi-look network, or a pixel mix with the plate for a single look;
+    the plate itself where "none" is whole."""
+    if look_map is not None and look_map.in_network:
+        extras = {**extras, "look": weights}
+    out = controls.apply(stylizer, seen, **extras) if controls is not None else stylizer(seen, **extras)
+    if look_map is None:
+        return out
+    if not look_map.in_network:
+        out = (plate + weights[..., 1:2] * (out - plate)).astype(np.float32)
+    return untouched(out, plate, weights, look_map.names.index(NONE))
 
 
 def untouched(out: np.ndarray, plate: np.ndarray, weights: np.ndarray, none_index: int) -> np.ndarray:

@@ -42,11 +42,10 @@ from stylereel.io.frames import (IMAGE_EXTENSIONS, ImageError, blocking_file, ch
 from stylereel.io.media import DEFAULT_FPS, PastTheEnd, Source, open_source
 from stylereel.io.sequence import Sequence, format_frames, is_pattern
 from stylereel.io.video import WRITE_EXTENSIONS, MovieWriter, is_movie
-from stylereel.render.controls import Controls
-from stylereel.render.look_map import NONE, LookMap, untouched
+from stylereel.render.look_map import LookMap, stylize_frame
+from stylereel.render.options import RenderError, RenderOptions
 from stylereel.render.temporal import SteadyPlate, TemporalBlend, motion, motions
 
-DEPTHS = {"8": "uint8", "10": "uint10", "12": "uint12", "16": "uint16", "half": "half", "float": "float"}
 PREMULTIPLIED_FORMATS = (".exr",)  # EXR's convention; PNG, TIFF, DPX and ProRes 4444 carry straight alpha
 CONTEXT = "context"  # a queue item that primes the temporal blend with a frame already rendered
 CLAIMED = "claimed"  # a queue item for a frame another render holds (or finished meanwhile)
@@ -56,10 +55,6 @@ STEADY_WARMUP = 24  # plates read again before a resumed --temporal render's fir
 # its decoded or encoded form.
 FRAMES_IN_FLIGHT = 10
 FRAME_BYTES = 24
-
-
-class RenderError(StylereelError):
-    pass
 
 
 @dataclass
@@ -181,39 +176,26 @@ class _Log:
 
 
 def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, frames: str | list[int] | None = None,
-                overwrite: bool = False, colorspace_in: str | None = None, colorspace_out: str | None = None,
-                codec: str | None = None, fps: Fraction | None = None, depth: str | None = None,
-                temporal: float | None = None, both_ways: bool = False, keyframes: str | None = None,
-                controls: Controls = Controls(), look: LookMap | None = None, progress: bool = False,
-                log: bool = True) -> RenderReport:
-    """Render `src` (stills, a folder, a sequence pattern or a movie) in the look of `stylizer` to `out`.
-    `depth`: the output frames' precision (8, 10, 12, 16, half, float) instead of the input's.
-    `temporal`: blend each frame with the previous one carried along the plate's motion, with
-    this strength (`stylereel.render.temporal`; STRENGTH is the tuned default); `both_ways`:
-    with the next one too (offline renders: no lag, steadier).
-    `controls`: texture scale, colour and lighting kept from the plate (`stylereel.render.controls`).
-    `look`: for a multi-look model, which looks, how strong and where (`stylereel.render.look_map`;
-    default: its first look, whole).
-    `keyframes`: painted frames of this shot (a sequence numbered like it) for a guided look
-    (`--data.mode=guided`): each frame gets the nearest one carried to it along the flow."""
+                options: RenderOptions = RenderOptions()) -> RenderReport:
+    """Render `src` (stills, a folder, a sequence pattern or a movie) in the look of `stylizer` to `out`,
+    as `options` say (`stylereel.render.options.RenderOptions`)."""
+    o = options
+    overwrite, codec, fps, temporal, both_ways, controls = o.overwrite, o.codec, o.fps, o.temporal, o.both_ways, o.controls
     source = src if isinstance(src, Source) else open_source(src, frames)
     dst = plan_destination(source, out)
     w, h = source.largest or _first_size(source)
     check_memory(source.path, stylizer.engine.memory_needed(h, w) + FRAMES_IN_FLIGHT * h * w * FRAME_BYTES,
                  f"rendering {w}x{h} frames (tiles of {stylizer.engine.tile_pixels / 1e6:.1f} MP; a smaller --tile needs less)")
-    sample = None
-    if depth is not None:
+    sample = o.sample
+    if sample is not None:
         if dst.kind == "movie":
             raise RenderError(f"{out}: a movie's precision is its codec's (--codec), not --depth")
-        sample = DEPTHS.get(str(depth))
-        if sample is None:
-            raise RenderError(f"--depth: expected one of {', '.join(DEPTHS)}, got {depth!r}")
         output_sample(dst.paths[0], sample)  # refused now if the format cannot hold it
         if dst.paths[0].suffix.lower() == ".dpx" and source.has_alpha and sample in ("uint10", "uint12"):
             raise RenderError(f"{out}: DPX holds alpha at 8 or 16 bits only (the input has alpha); use --depth 16 or EXR")
     # Colour spaces: as given, else by format (EXR: scene_linear; integer formats and movies: sRGB).
-    space_in = resolve_space(colorspace_in) if colorspace_in else None
-    space_out = resolve_space(colorspace_out) if colorspace_out else None
+    space_in = resolve_space(o.colorspace_in) if o.colorspace_in else None
+    space_out = resolve_space(o.colorspace_out) if o.colorspace_out else None
     encodings: dict[str, WorkingEncoding] = {}
 
     def encoding(frame) -> WorkingEncoding:
@@ -224,8 +206,8 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
 
     def out_space(i: int) -> str:
         return space_out or default_space(movie is None and dst.paths[i].suffix.lower() == ".exr")
-    look_map = _look_map(stylizer, look)
-    report = RenderReport(output=dst.path, log=dst.log_path if log else None)
+    look_map = LookMap.resolve(stylizer.look_names, o.look, o.strength, o.regions)
+    report = RenderReport(output=dst.path, log=dst.log_path if o.log else None)
     movie = None
     started = time.time()
     log = _Log(report.log, {
@@ -243,12 +225,10 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
         **controls.settings(),
         **(look_map.settings() if look_map is not None else {}),
     })
-    if both_ways and temporal is None:
-        raise RenderError("both ways: blending with the next frame needs --temporal")
     blend = TemporalBlend(temporal, both_ways) if temporal is not None else None
     steady = SteadyPlate() if temporal is not None else None
-    keys = _load_keyframes(stylizer, source, keyframes, space_in) if stylizer.takes_guide else {}
-    if keyframes is not None and not stylizer.takes_guide:
+    keys = _load_keyframes(stylizer, source, o.keyframes, space_in) if stylizer.takes_guide else {}
+    if o.keyframes is not None and not stylizer.takes_guide:
         raise RenderError(f"{stylizer.model_dir}: this look takes no keyframes (train one with --data.mode=guided)")
     if blend is not None and source.kind == "stills":
         raise RenderError("--temporal needs a shot (a sequence or a movie), not separate stills")
@@ -340,15 +320,12 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
                     continue
                 try:
                     plate_in, residual = encoding(frame).encode(unpremultiplied(frame))
-                    extras = {}
-                    if stylizer.takes_guide:
-                        extras["guide"] = guide_for(keys, source.numbers[i], plate_in)
-                    if look_map is not None:
-                        extras["look"] = look_map.weights(source.numbers[i], plate_in.shape[:2], frame.alpha)
+                    extras = {"guide": guide_for(keys, source.numbers[i], plate_in)} if stylizer.takes_guide else {}
+                    weights = look_map.weights(source.numbers[i], plate_in.shape[:2], frame.alpha) if look_map is not None else None
                     moved = None
                     if blend is not None and previous is not None and previous[0] == i - 1 and previous[1].shape == plate_in.shape:
                         moved = motions(previous[1], plate_in) if blend.both_ways else (motion(previous[1], plate_in), None)
-                    net_in = (plate_in, extras, steady(plate_in, moved[0] if moved else None) if steady else plate_in)
+                    net_in = (plate_in, extras, steady(plate_in, moved[0] if moved else None) if steady else plate_in, weights)
                     previous = (i, plate_in)
                     loaded.put((i, frame, net_in, residual, None, moved))
                 except Exception as exc:  # noqa: BLE001 - one bad frame must not stop the shot
@@ -439,7 +416,7 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
     for t in threads:
         t.start()
     bar = None
-    if progress:
+    if o.progress:
         from tqdm import tqdm
 
         # On a terminal only (disable=None): in a farm log every redraw would be another line.
@@ -451,10 +428,8 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
             out_rgb = net_in if problem is CONTEXT else None
             if problem is None:
                 try:
-                    plate, extras, seen = net_in  # seen: the plate steadied along the motion (--temporal), else the plate
-                    out_rgb = controls.apply(stylizer, seen, **extras)
-                    if "look" in extras:
-                        out_rgb = untouched(out_rgb, plate, extras["look"], look_map.names.index(NONE))
+                    plate, extras, seen, weights = net_in  # seen: the plate steadied along the motion (--temporal), else the plate
+                    out_rgb = stylize_frame(stylizer, seen, plate, extras, controls, look_map, weights)
                 except Exception as exc:  # noqa: BLE001
                     problem = f"{frame.path}: rendering failed ({exc})"
             rendered.put((i, frame, out_rgb, residual, problem, moved, t0))
@@ -533,16 +508,6 @@ def guide_for(keys: dict[int, tuple], number: int, plate: np.ndarray) -> np.ndar
     after = [k for k in keys if k >= number]
     sides = ({max(before)} if before else set()) | ({min(after)} if after else set())
     return mix([(*carry(keys[k][0], keys[k][1], plate), k - number) for k in sorted(sides)])
-
-
-def _look_map(stylizer, look: LookMap | None) -> LookMap | None:
-    names = stylizer.look_names
-    if names is None:
-        if look is not None:
-            raise RenderError(f"{stylizer.model_dir}: a single look; --look mixes, --strength and --region need a multi-look model "
-                              "(stylereel train --look NAME=PAIRS ...)")
-        return None
-    return look if look is not None else LookMap(names, {names[1]: 1.0})
 
 
 def _premultiplied(frame) -> bool:

@@ -16,6 +16,7 @@ from stylereel.device import pick_device
 from stylereel.io.frames import ImageError
 from stylereel.model import load_model, resolve_model_dir
 from stylereel.render.engine import InferenceEngine
+from stylereel.render.options import RenderOptions
 
 
 class Stylizer:
@@ -52,13 +53,17 @@ class Stylizer:
     def takes_guide(self) -> bool:
         return any(i.name == "guide" for i in getattr(self.net, "inputs", ())[1:])
 
-    def render(self, src, dst: str | Path, frames: str | list[int] | None = None, **options):
+    def render(self, src, dst: str | Path, frames: str | list[int] | None = None, options: RenderOptions | None = None, **settings):
         """Render stills, a folder, a sequence pattern (`plate.####.exr`) or a movie to `dst`
-        (a file, folder, pattern or movie): see `stylereel.render.shot.render_shot` for the
-        options (overwrite, colorspace_in/out, codec, fps, progress). Returns a `RenderReport`."""
+        (a file, folder, pattern or movie), as `options` say, or as the `settings` given by name
+        (`stylereel.render.options.RenderOptions`: overwrite, colorspace_in/out, depth, codec, fps,
+        temporal, both_ways, keyframes, controls, look, strength, regions, progress, log).
+        Returns a `RenderReport`."""
         from stylereel.render.shot import render_shot
 
-        return render_shot(self, src, dst, frames=frames, **options)
+        if options is not None and settings:
+            raise TypeError("give RenderOptions or settings by name, not both")
+        return render_shot(self, src, dst, frames=frames, options=options or RenderOptions(**settings))
 
     def stylize_file(self, src: str | Path, dst: str | Path) -> Path:
         """One still to one file (colour managed and alpha kept as in `render`)."""
