@@ -176,12 +176,35 @@ def test_unsupported_extension(tmp_path):
         write_image(tmp_path / "b.xyz", np.zeros((2, 2, 3), np.float32))
 
 
-def test_float_tiff_rejected(tmp_path):
+def test_float_tiff_round_trips_exactly_with_alpha(tmp_path, rng):
+    """32-bit float TIFF, as Photoshop and Nuke write it: unbounded values kept, scene-linear like EXR."""
+    rgb = (rng.random((H, W, 3), dtype=np.float32) * 4 - 0.5).astype(np.float32)
+    alpha = rng.random((H, W), dtype=np.float32)
     path = tmp_path / "float.tif"
-    cv2.imwrite(str(path), np.zeros((4, 4, 3), np.float32))
-    with pytest.raises(ImageError, match="32-bit float TIFF not supported") as ei:
-        read_image(path)
-    _assert_one_line(ei.value, path)
+    write_image(path, rgb, alpha=alpha, sample="float")
+    f = read_image(path)
+    assert f.sample == "float" and f.is_float and not f.premultiplied
+    assert np.array_equal(f.rgb, rgb) and np.array_equal(f.alpha, alpha)
+    write_image(tmp_path / "again.tiff", f.rgb, alpha=f.alpha, like=f)  # the input's precision is kept
+    assert read_image(tmp_path / "again.tiff").sample == "float"
+    cv2.imwrite(str(tmp_path / "nan.tif"), np.full((4, 4, 3), np.nan, np.float32))
+    with pytest.raises(ImageError, match="NaN or infinite"):
+        read_image(tmp_path / "nan.tif")
+
+
+def test_a_file_is_read_as_the_format_its_bytes_are(tmp_path, rng):
+    """A PNG saved as .jpg (or .exr, .tif) is the PNG it holds; bytes of no format are named as such."""
+    codes = _codes(rng, 16, (H, W, 3))
+    cv2.imwrite(str(tmp_path / "real.png"), codes)
+    want = read_image(tmp_path / "real.png")
+    for name in ("png.jpg", "png.exr", "png.tif", "png.dpx"):
+        (tmp_path / name).write_bytes((tmp_path / "real.png").read_bytes())
+        f = read_image(tmp_path / name)
+        assert f.sample == "uint16" and np.array_equal(f.rgb, want.rgb), name
+    (tmp_path / "text.png").write_text("not a picture at all")
+    with pytest.raises(ImageError, match="its bytes are none of PNG, JPEG, TIFF, EXR, DPX") as ei:
+        read_image(tmp_path / "text.png")
+    _assert_one_line(ei.value, tmp_path / "text.png")
 
 
 def test_jpeg_16bit_write_rejected(tmp_path):

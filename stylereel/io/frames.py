@@ -31,17 +31,55 @@ from stylereel.errors import StylereelError
 # OpenCV logs decoder complaints to stderr itself; our ImageError already says what went wrong, in one line.
 cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
 
-IMAGE_EXTENSIONS: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".exr", ".dpx")
-_JPEG_EXTENSIONS = (".jpg", ".jpeg")
+
+
+@dataclass(frozen=True)
+class StillFormat:
+    """What stylereel knows of one still format: every fact about it lives here.
+
+    `extensions` (the first is the format's own), `samples` it stores (the first its default),
+    `premultiplied` (its alpha convention: EXR premultiplies, the rest carry straight alpha),
+    `float_space` (True: its frames are scene-linear unless told otherwise, as float frames
+    of any format are), `magic`: how its files begin, so a file is read as what it holds
+    whatever its name says. Reading, the header probe and writing dispatch on `name`."""
+
+    name: str
+    extensions: tuple[str, ...]
+    samples: tuple[str, ...]
+    premultiplied: bool
+    magic: tuple[bytes, ...]
+
+
+STILL_FORMATS = (
+    StillFormat("PNG", (".png",), ("uint8", "uint16"), False, (b"\x89PNG\r\n\x1a\n",)),
+    StillFormat("JPEG", (".jpg", ".jpeg"), ("uint8",), False, (b"\xff\xd8\xff",)),
+    StillFormat("TIFF", (".tif", ".tiff"), ("uint8", "uint16", "float"), False, (b"II*\x00", b"MM\x00*")),
+    StillFormat("EXR", (".exr",), ("half", "float"), True, (b"\x76\x2f\x31\x01",)),
+    StillFormat("DPX", (".dpx",), ("uint10", "uint8", "uint12", "uint16"), False, (b"SDPX", b"XPDS")),
+)
+_BY_EXTENSION = {e: f for f in STILL_FORMATS for e in f.extensions}
+IMAGE_EXTENSIONS: tuple[str, ...] = tuple(_BY_EXTENSION)
+MAGIC_BYTES = max(len(m) for f in STILL_FORMATS for m in f.magic)
 INTEGER_SAMPLES = {"uint8": 8, "uint10": 10, "uint12": 12, "uint16": 16}
 FLOAT_SAMPLES = ("half", "float")
-# What each format can store, the first being its default.
-_FORMAT_SAMPLES = {
-    ".png": ("uint8", "uint16"), ".tif": ("uint8", "uint16"), ".tiff": ("uint8", "uint16"),
-    ".jpg": ("uint8",), ".jpeg": ("uint8",),
-    ".dpx": ("uint10", "uint8", "uint12", "uint16"),
-    ".exr": ("half", "float"),
-}
+
+
+def still_format(path: str | os.PathLike) -> StillFormat:
+    """The format a file of this name is written as (by its extension)."""
+    return _BY_EXTENSION[_check_extension(Path(path))]
+
+
+def sniff(path: str | os.PathLike) -> StillFormat:
+    """The format a file holds, told by its first bytes (a PNG saved as .jpg is a PNG)."""
+    p = Path(path)
+    with open(p, "rb") as f:
+        head = f.read(MAGIC_BYTES)
+    for fmt in STILL_FORMATS:
+        if head.startswith(fmt.magic):
+            return fmt
+    raise ImageError(p, f"not a decodable image (its bytes are none of {', '.join(f.name for f in STILL_FORMATS)})")
+
+
 # DPX through FFmpeg: decoder pixel format -> (sample, has alpha); encoder pixel format per (sample, alpha).
 _DPX_READ = {"rgb24": ("uint8", False), "rgba": ("uint8", True), "gbrp10le": ("uint10", False), "gbrp10be": ("uint10", False),
              "gbrp12le": ("uint12", False), "gbrp12be": ("uint12", False), "rgb48le": ("uint16", False),
@@ -70,6 +108,7 @@ class Frame:
     sample: str  # stored precision of the colour channels: uint8/10/12/16, half, float
     path: str
     extra: dict[str, Any] = field(default_factory=dict)  # format passthrough (EXR: "exr")
+    premultiplied: bool = False  # the colour is multiplied by alpha (the file format's convention: EXR's)
 
     @property
     def bit_depth(self) -> int:
@@ -105,18 +144,20 @@ DECODE_BYTES = 12
 
 
 def read_image(path: str | os.PathLike) -> Frame:
+    """The frame a still holds, read as the format its bytes are (`sniff`), whatever its name."""
     p = Path(path)
-    ext = _check_extension(p)
+    _check_extension(p)
     _check_readable(p)
-    declared = _header(p, ext)
+    fmt = sniff(p)
+    declared = _header(p, fmt)
     if declared is not None:
         w, h, c = declared
         check_memory(str(p), w * h * max(c, 3) * DECODE_BYTES, f"decoding {w}x{h} pixels")
-    if ext == ".exr":
+    if fmt.name == "EXR":
         return _read_exr(p)
-    if ext == ".dpx":
+    if fmt.name == "DPX":
         return _read_dpx(p)
-    if ext in _JPEG_EXTENSIONS and not _jpeg_complete(p):  # before libjpeg, which fills a cut-off scan grey (and says so on stderr)
+    if fmt.name == "JPEG" and not _jpeg_complete(p):  # before libjpeg, which fills a cut-off scan grey (and says so on stderr)
         raise ImageError(p, "not a decodable image (truncated: no end-of-image marker)")
     # cv2.imread just returns None on any failure, so the common causes are diagnosed above.
     try:
@@ -132,10 +173,12 @@ def read_image(path: str | os.PathLike) -> Frame:
         sample = "uint8"
     elif img.dtype == np.uint16:
         sample = "uint16"
-    elif img.dtype.kind == "f":
-        raise ImageError(p, f"{img.dtype.itemsize * 8}-bit float TIFF not supported (use EXR for float frames)")
+    elif img.dtype == np.float32:
+        sample = "float"
+        if not np.isfinite(img).all():
+            raise ImageError(p, f"{int((~np.isfinite(img)).any(-1).sum()) if img.ndim == 3 else int((~np.isfinite(img)).sum())} pixels hold NaN or infinite values")
     else:
-        raise ImageError(p, f"unsupported sample type {img.dtype} (need 8- or 16-bit unsigned)")
+        raise ImageError(p, f"unsupported sample type {img.dtype} (need 8- or 16-bit unsigned, or 32-bit float)")
 
     if img.ndim == 2:
         img = img[:, :, None]
@@ -152,7 +195,9 @@ def read_image(path: str | os.PathLike) -> Frame:
     else:
         raise ImageError(p, f"unsupported channel count {channels} (1 to 4: grey, grey and alpha, RGB, RGBA)")
 
-    rgb = np.ascontiguousarray(color, dtype=np.float32) / np.float32(_max_code(sample))
+    rgb = np.ascontiguousarray(color, dtype=np.float32)
+    if sample != "float":
+        rgb /= np.float32(_max_code(sample))
     if alpha is not None:
         alpha = alpha.copy()  # don't keep the whole decoded image alive through a view
     return Frame(rgb=rgb, alpha=alpha, sample=sample, path=str(p))
@@ -168,7 +213,8 @@ def _read_exr(p: Path) -> Frame:
     if not np.isfinite(got["rgb"]).all():
         bad = int((~np.isfinite(got["rgb"])).any(-1).sum())
         raise ImageError(p, f"{bad} pixels hold NaN or infinite values")
-    return Frame(rgb=got["rgb"], alpha=got["alpha"], sample=got["sample"], path=str(p), extra={"exr": got["exr"]})
+    return Frame(rgb=got["rgb"], alpha=got["alpha"], sample=got["sample"], path=str(p), extra={"exr": got["exr"]},
+                 premultiplied=True)
 
 
 def _read_dpx(p: Path) -> Frame:
@@ -238,7 +284,7 @@ def output_sample(path: str | os.PathLike, requested: str | None = None, like: F
     format stores it, else the nearest the format has (float -> 16-bit integer, integer ->
     half), else the format's default."""
     p = Path(path)
-    allowed = _FORMAT_SAMPLES[_check_extension(p)]
+    allowed = still_format(p).samples
     if requested is not None:
         if requested not in allowed:
             raise ImageError(p, f"{p.suffix} cannot store {requested} samples (can: {', '.join(allowed)})")
@@ -269,9 +315,9 @@ def write_image(
     integer format), else `output_sample`. `like`: the frame this one was made from;
     an EXR keeps its header, other channels and parts."""
     p = Path(path)
-    ext = _check_extension(p)
+    fmt = still_format(p)
     if bit_depth is not None and sample is None:
-        if ext == ".exr":
+        if fmt.name == "EXR":
             sample = {16: "half", 32: "float"}.get(bit_depth)
         else:
             sample = {v: k for k, v in INTEGER_SAMPLES.items()}.get(bit_depth)
@@ -279,9 +325,9 @@ def write_image(
             raise ImageError(p, f"unsupported bit depth {bit_depth} for {p.suffix}")
     requested = sample
     sample = output_sample(p, sample, like)
-    if ext == ".dpx" and alpha is not None and requested is None and (sample, True) not in _DPX_WRITE:
+    if fmt.name == "DPX" and alpha is not None and requested is None and (sample, True) not in _DPX_WRITE:
         sample = "uint16"  # FFmpeg writes 10- and 12-bit DPX without alpha only
-    if ext in _JPEG_EXTENSIONS and alpha is not None:
+    if fmt.name == "JPEG" and alpha is not None:
         raise ImageError(p, "JPEG cannot store alpha")
     rgb = np.asarray(rgb)
     if rgb.ndim != 3 or rgb.shape[2] != 3:
@@ -290,7 +336,7 @@ def write_image(
         raise ImageError(p, "rgb contains NaN or infinite values")
     if alpha is not None:
         alpha = _convert_alpha(p, alpha, rgb.shape[:2], sample)
-    if ext == ".dpx" and (sample, alpha is not None) not in _DPX_WRITE:
+    if fmt.name == "DPX" and (sample, alpha is not None) not in _DPX_WRITE:
         raise ImageError(p, f"DPX cannot store {sample} with alpha here (write 8- or 16-bit DPX, or EXR)")
 
     try:
@@ -303,14 +349,14 @@ def write_image(
     tmp = p.with_name(f".{p.stem}.tmp-{secrets.token_hex(4)}{p.suffix}")
     try:
         try:
-            if ext == ".exr":
+            if fmt.name == "EXR":
                 from stylereel.io.exr import write_exr
 
                 write_exr(str(tmp), rgb, alpha, sample, like.extra.get("exr") if like is not None else None)
-            elif ext == ".dpx":
+            elif fmt.name == "DPX":
                 _write_dpx(tmp, rgb, alpha, sample)
             else:
-                _write_cv2(p, tmp, rgb, alpha, sample, ext)
+                _write_cv2(p, tmp, rgb, alpha, sample, fmt.extensions[0])
         except ImageError:
             raise
         except OSError as exc:
@@ -372,11 +418,12 @@ def blocking_file(path: str | os.PathLike) -> Path | None:
 
 
 def _write_cv2(p: Path, tmp: Path, rgb: np.ndarray, alpha: np.ndarray | None, sample: str, ext: str) -> None:
-    channels = [_quantize(rgb[:, :, 2::-1], sample)]  # RGB -> BGR
+    bgr = rgb[:, :, 2::-1]
+    channels = [np.asarray(bgr, np.float32) if sample == "float" else _quantize(bgr, sample)]
     if alpha is not None:
         channels.append(alpha[:, :, None])
     img = np.ascontiguousarray(np.concatenate(channels, axis=2))
-    params = [cv2.IMWRITE_JPEG_QUALITY, 95] if ext in _JPEG_EXTENSIONS else []
+    params = [cv2.IMWRITE_JPEG_QUALITY, 95] if ext == ".jpg" else []
     try:
         ok, encoded = cv2.imencode(ext, img, params)
     except cv2.error as exc:
@@ -436,11 +483,12 @@ def list_images(paths: Iterable[str | os.PathLike]) -> list[Path]:
 def probe_image(path: str | os.PathLike) -> tuple[int, int, int]:
     """(width, height, channels) from the file's header where the format allows, else by decoding it."""
     p = Path(path)
-    ext = _check_extension(p)
+    _check_extension(p)
     _check_readable(p)
-    if ext in _JPEG_EXTENSIONS and not _jpeg_complete(p):
+    fmt = sniff(p)
+    if fmt.name == "JPEG" and not _jpeg_complete(p):
         raise ImageError(p, "not a decodable image (truncated: no end-of-image marker)")
-    got = _header(p, ext)
+    got = _header(p, fmt)
     if got is not None:
         if got[2] > 4:
             raise ImageError(p, f"unsupported channel count {got[2]} (1 to 4: grey, grey and alpha, RGB, RGBA)")
@@ -453,17 +501,17 @@ def probe_image(path: str | os.PathLike) -> tuple[int, int, int]:
 _DPX_CHANNELS = {6: 1, 50: 3, 51: 4, 52: 4}
 
 
-def _header(p: Path, ext: str) -> tuple[int, int, int] | None:
+def _header(p: Path, fmt: StillFormat) -> tuple[int, int, int] | None:
     """(width, height, channels) as the header declares them, read without decoding any
     pixels; None where the header library cannot tell (the decoder then names the problem)."""
-    if ext == ".exr":
+    if fmt.name == "EXR":
         from stylereel.io.exr import probe_exr
 
         try:
             return probe_exr(str(p))
         except Exception as exc:  # noqa: BLE001 - OpenEXR raises plain exceptions
             raise ImageError(p, f"not a readable EXR ({exc})") from None
-    if ext == ".dpx":
+    if fmt.name == "DPX":
         import struct
 
         with open(p, "rb") as f:

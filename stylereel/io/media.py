@@ -23,7 +23,7 @@ from typing import Iterator
 import numpy as np
 
 from stylereel.errors import StylereelError
-from stylereel.io.frames import IMAGE_EXTENSIONS, Frame, ImageError, list_images, probe_image, read_image
+from stylereel.io.frames import FLOAT_SAMPLES, IMAGE_EXTENSIONS, Frame, ImageError, list_images, probe_image, read_image, still_format
 from stylereel.io.sequence import Sequence, SequenceError, is_pattern, parse_frames
 from stylereel.io.video import MovieError, is_movie, probe_movie, read_movie
 
@@ -125,7 +125,7 @@ def open_source(spec: str | os.PathLike | list, frames: str | list[int] | None =
             raise ImageError(path, f"unsupported extension '{Path(path).suffix}' (supported: {', '.join(IMAGE_EXTENSIONS)})")
         fps = _exr_fps(resolved[0][1]) if ext == ".exr" else None
         return Source("sequence", path, [n for n, _ in resolved], [p for _, p in resolved], fps=fps, size=(w, h),
-                      has_alpha=c == 4, float_frames=ext == ".exr")
+                      has_alpha=c == 4, float_frames=still_format(path).samples[0] in FLOAT_SAMPLES)
     if is_movie(path):
         info = probe_movie(path)
         count = info.frame_count

@@ -37,7 +37,7 @@ from stylereel.io.atomic import atomic_write_text
 from stylereel.flow import carry, mix
 from stylereel.io.claim import Claim
 from stylereel.io.color import SRGB, WorkingEncoding, default_space, resolve_space
-from stylereel.io.frames import (IMAGE_EXTENSIONS, ImageError, blocking_file, check_writable, output_sample, read_image, remove_stale_temps,
+from stylereel.io.frames import (FLOAT_SAMPLES, IMAGE_EXTENSIONS, ImageError, still_format, blocking_file, check_writable, output_sample, read_image, remove_stale_temps,
                                  write_image)
 from stylereel.io.media import DEFAULT_FPS, PastTheEnd, Source, open_source
 from stylereel.io.sequence import Sequence, format_frames, is_pattern
@@ -46,7 +46,6 @@ from stylereel.render.look_map import LookMap, stylize_frame
 from stylereel.render.options import RenderError, RenderOptions
 from stylereel.render.temporal import SteadyPlate, TemporalBlend, motion, motions
 
-PREMULTIPLIED_FORMATS = (".exr",)  # EXR's convention; PNG, TIFF, DPX and ProRes 4444 carry straight alpha
 CONTEXT = "context"  # a queue item that primes the temporal blend with a frame already rendered
 CLAIMED = "claimed"  # a queue item for a frame another render holds (or finished meanwhile)
 STEADY_WARMUP = 24  # plates read again before a resumed --temporal render's first frame (0.9^24: 8% of the history left out)
@@ -204,8 +203,8 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
             encodings[space] = WorkingEncoding(space)
         return encodings[space]
 
-    def out_space(i: int) -> str:
-        return space_out or default_space(movie is None and dst.paths[i].suffix.lower() == ".exr")
+    def out_space(i: int, frame) -> str:  # the output's own space: scene-linear where it is written in float
+        return space_out or default_space(movie is None and output_sample(dst.paths[i], sample, frame) in FLOAT_SAMPLES)
     look_map = LookMap.resolve(stylizer.look_names, o.look, o.strength, o.regions)
     report = RenderReport(output=dst.path, log=dst.log_path if o.log else None)
     movie = None
@@ -218,7 +217,7 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
                   "fps": str(source.fps) if source.fps else None, "timecode": source.timecode},
         "output": {"kind": dst.kind, "path": str(dst.path), "codec": codec},
         "colorspace_in": space_in or default_space(source.float_frames),
-        "colorspace_out": space_out or default_space(dst.kind != "movie" and dst.paths[0].suffix.lower() == ".exr"),
+        "colorspace_out": space_out or default_space(dst.kind != "movie" and still_format(dst.paths[0]).samples[0] in FLOAT_SAMPLES),
         "working_encoding": SRGB, "alpha": "premultiplied (EXR), else straight",
         "device": str(stylizer.device), "overwrite": overwrite, "temporal": temporal,
         "temporal_both_ways": both_ways if temporal is not None else None,
@@ -275,7 +274,7 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
     warmup = {j for c in context for j in range(max(0, c - STEADY_WARMUP), c)} - set(todo)
 
     def unpremultiplied(frame) -> np.ndarray:
-        if frame.alpha is None or not _premultiplied(frame):
+        if frame.alpha is None or not frame.premultiplied:
             return frame.rgb
         a = np.asarray(frame.alpha, np.float32)[..., None]
         return np.where(a > 0, frame.rgb / np.where(a > 0, a, 1), 0).astype(np.float32)
@@ -296,7 +295,7 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
                         previous = (i, plate)
                         if i in context:
                             done = read_image(dst.paths[i])
-                            loaded.put((i, frame, WorkingEncoding(out_space(i)).encode(unpremultiplied(done))[0], None, CONTEXT, None))
+                            loaded.put((i, frame, WorkingEncoding(out_space(i, done)).encode(unpremultiplied(done))[0], None, CONTEXT, None))
                     except Exception:  # noqa: BLE001 - no context: the blend starts afresh there
                         previous = None
                     continue
@@ -341,8 +340,8 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
     pending: list = [None]  # both ways: the frame waiting for the next one, (i, frame, network output, residual, motion back, t0)
 
     def finish(i, frame, out_rgb, residual, t0) -> None:
-        rgb = encoding(frame).decode(out_rgb, residual, out_space(i))
-        if frame.alpha is not None and _premultiplied(frame):
+        rgb = encoding(frame).decode(out_rgb, residual, out_space(i, frame))
+        if frame.alpha is not None and frame.premultiplied:
             rgb = rgb * np.asarray(frame.alpha, np.float32)[..., None]
         if movie is not None:
             movie.write(rgb, _float_alpha(frame.alpha))
@@ -508,10 +507,6 @@ def guide_for(keys: dict[int, tuple], number: int, plate: np.ndarray) -> np.ndar
     after = [k for k in keys if k >= number]
     sides = ({max(before)} if before else set()) | ({min(after)} if after else set())
     return mix([(*carry(keys[k][0], keys[k][1], plate), k - number) for k in sorted(sides)])
-
-
-def _premultiplied(frame) -> bool:
-    return Path(frame.path).suffix.lower() in PREMULTIPLIED_FORMATS
 
 
 def _drain(q: queue.Queue) -> None:
