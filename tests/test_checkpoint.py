@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -53,6 +54,28 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path):
         atomic_write(target, boom)
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["state.pt"]
+
+
+def test_every_writer_names_its_temp_files_alike_and_stale_ones_are_cleaned(tmp_path):
+    """Frames, movies, models and logs: one temp-name scheme, so one scan finds what a killed
+    writer left; a live writer's temp (recent) is never taken."""
+    import os
+    import time
+
+    from stylereel.io.atomic import remove_stale_temps, temp_path
+
+    names = [temp_path(tmp_path / n).name for n in ("f.0001.exr", "look.mov", "generator.safetensors", "render.json")]
+    assert names[0].startswith(".f.0001.tmp-") and names[0].endswith(".exr") and names[1].endswith(".mov")
+    seen = []
+    atomic_write(tmp_path / "model.json", lambda tmp: seen.append(Path(tmp).name) or Path(tmp).write_text("{}"))
+    assert seen[0].startswith(".model.tmp-") and seen[0].endswith(".json")
+    for n in names:
+        (tmp_path / n).write_bytes(b"half")
+        os.utime(tmp_path / n, (time.time() - 3600, time.time() - 3600))
+    live = temp_path(tmp_path / "f.0002.exr")
+    live.write_bytes(b"being written")
+    assert remove_stale_temps(tmp_path) == 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, "model.json"])
 
 
 def test_style_grams_name_their_trunk_and_old_runs_keep_theirs(tmp_path, monkeypatch):

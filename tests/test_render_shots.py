@@ -123,9 +123,15 @@ def test_problems_with_the_whole_shot_are_refused_before_any_work(exr_shot, tmp_
 
 
 def test_movie_to_movie_keeps_rate_timecode_audio_and_alpha(tmp_path):
+    import time
+
     src = make_movie(tmp_path / "plate.mov", n=6)
+    stale = tmp_path / ".look.tmp-0badf00d.mov"  # a movie a render killed long ago left half-written
+    stale.write_bytes(b"half a movie")
+    os.utime(stale, (time.time() - 3600, time.time() - 3600))
     r = cli("stylize", LOOK, src, "-o", tmp_path / "look.mov")
     assert r.returncode == 0, r.stderr
+    assert not stale.exists() and not list(tmp_path.glob(".look.tmp-*"))
     info = probe_movie(tmp_path / "look.mov")
     assert (info.fps, info.timecode, info.has_alpha, info.has_audio, info.frame_count) == (Fraction(24000, 1001), "01:00:10:05", True, True, 6)
     a_in = [a for _, _, a in read_movie(src)]

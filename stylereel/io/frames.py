@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 from stylereel.device import check_memory
+from stylereel.io.atomic import temp_path
 from stylereel.errors import StylereelError
 
 # OpenCV logs decoder complaints to stderr itself; our ImageError already says what went wrong, in one line.
@@ -346,7 +347,7 @@ def write_image(
     # Temp file in the same directory so os.replace is an atomic rename: readers (and a crashed
     # render) never see a half-written frame. The leading dot keeps it out of list_images, and
     # the real extension is kept because the encoders pick the codec from it.
-    tmp = p.with_name(f".{p.stem}.tmp-{secrets.token_hex(4)}{p.suffix}")
+    tmp = temp_path(p)
     try:
         try:
             if fmt.name == "EXR":
@@ -369,31 +370,6 @@ def write_image(
             raise ImageError(p, f"cannot write image ({exc.strerror or exc})") from None
     finally:
         tmp.unlink(missing_ok=True)
-
-
-STALE_TEMP_SECONDS = 600  # a frame's temp file untouched this long belongs to a writer that died (SIGKILL, power)
-
-
-def remove_stale_temps(folder: str | os.PathLike, older_than: float = STALE_TEMP_SECONDS) -> int:
-    """Delete the frames a killed `write_image` left half-written in `folder` (its
-    `.NAME.tmp-XXXXXXXX.ext` files) once untouched for `older_than` seconds, so a live
-    writer's temp is never taken; one scan of the folder. Returns how many."""
-    import re
-    import time
-
-    folder = Path(folder)
-    if not folder.is_dir():
-        return 0
-    ours = re.compile(r"^\..+\.tmp-[0-9a-f]{8}(" + "|".join(re.escape(e) for e in IMAGE_EXTENSIONS) + r")$", re.IGNORECASE)
-    gone = 0
-    for tmp in folder.iterdir():
-        try:
-            if ours.match(tmp.name) and time.time() - tmp.stat().st_mtime > older_than:
-                tmp.unlink()
-                gone += 1
-        except OSError:  # taken by another process meanwhile
-            pass
-    return gone
 
 
 def check_writable(folder: str | os.PathLike) -> None:

@@ -10,7 +10,6 @@ and the rest of the movie still decodes.
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Iterator
 import numpy as np
 
 from stylereel.errors import StylereelError
+from stylereel.io.atomic import temp_path
 
 MOVIE_EXTENSIONS = (".mp4", ".mov", ".avi", ".mkv", ".m4v", ".mxf")
 WRITE_EXTENSIONS = (".mp4", ".mov")
@@ -173,7 +173,7 @@ class MovieWriter:
             raise MovieError(f"{self.path}: H.264 (4:2:0) needs an even width and height, got {width}x{height}; use a .mov (ProRes)")
         self.codec, self.size, self.fps = codec, (width, height), Fraction(fps)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = self.path.with_name(f".{self.path.stem}.tmp-{secrets.token_hex(4)}{self.path.suffix}")
+        self.tmp = temp_path(self.path)
         self._out = av.open(str(self.tmp), "w")
         self._video = self._out.add_stream(encoder, rate=self.fps)
         self._video.width, self._video.height, self._video.pix_fmt = width, height, self.pix_fmt

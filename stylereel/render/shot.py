@@ -33,11 +33,11 @@ import numpy as np
 
 from stylereel.device import check_memory
 from stylereel.errors import StylereelError
-from stylereel.io.atomic import atomic_write_text
+from stylereel.io.atomic import atomic_write_text, remove_stale_temps
 from stylereel.flow import carry, mix
 from stylereel.io.claim import Claim
 from stylereel.io.color import SRGB, WorkingEncoding, default_space, resolve_space
-from stylereel.io.frames import (FLOAT_SAMPLES, IMAGE_EXTENSIONS, ImageError, still_format, blocking_file, check_writable, output_sample, read_image, remove_stale_temps,
+from stylereel.io.frames import (FLOAT_SAMPLES, IMAGE_EXTENSIONS, ImageError, still_format, blocking_file, check_writable, output_sample, read_image,
                                  write_image)
 from stylereel.io.media import DEFAULT_FPS, PastTheEnd, Source, open_source
 from stylereel.io.sequence import Sequence, format_frames, is_pattern
@@ -242,8 +242,7 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
             todo.append(i)
     for folder in {dst.path.parent} if dst.kind == "movie" else {dst.paths[i].parent for i in todo}:
         check_writable(folder)  # a read-only or full place is refused before any work
-        if dst.kind != "movie":
-            remove_stale_temps(folder)
+        remove_stale_temps(folder)
     if dst.kind == "movie" and dst.path.exists() and not overwrite:
         report.skipped, todo = list(source.numbers), []
     if not todo:
