@@ -64,7 +64,7 @@ def evaluate_unpaired(stylizer: Stylizer, content: Sequence[str | Path], style: 
 def evaluate_temporal(inputs: str, outputs: str, plot_path: str | Path | None = None) -> dict:
     """Warping error (Lai et al. 2018) of a rendered shot against the shot it was rendered from,
     per consecutive pair and overall; `plot_path`: a PNG of the per-frame curve."""
-    from stylereel.io.color import WorkingEncoding, default_space
+    from stylereel.io.working import to_working
     from stylereel.io.media import open_source
     from stylereel.metrics.temporal import plot_errors, warping_errors
 
@@ -78,7 +78,7 @@ def evaluate_temporal(inputs: str, outputs: str, plot_path: str | Path | None = 
         for _, frame, problem in frames:
             if frame is None:
                 raise StylereelError(problem)
-            yield WorkingEncoding(default_space(frame.is_float)).encode(frame.rgb)[0] if frame.is_float else frame.rgb
+            yield to_working(frame)[0]
 
     errors, prev = [], None
     for pair in zip(shown(src.frames()), shown(out.frames())):

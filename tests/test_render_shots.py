@@ -243,3 +243,28 @@ def test_two_renders_into_one_folder_share_the_shot_without_rendering_a_frame_tw
     assert sorted(p.name for p in (tmp_path / "out").glob("o.*.png")) == [f"o.{n:04d}.png" for n in range(1, 61)]
     assert not list((tmp_path / "out").glob(".*"))  # no claims or temp files left behind
     assert all(read_image(p).rgb.shape == photo.shape for p in (tmp_path / "out").glob("o.*.png"))
+
+
+def test_training_sees_an_exr_plate_as_the_render_does(tmp_path):
+    """One colour path (io/working.py): the pixels a look trains on from a premultiplied,
+    scene-linear EXR with soft alpha are exactly those the render gives the network."""
+    from stylereel.data.images import frame_tensor
+    from stylereel.io.color import WorkingEncoding, default_space
+    from stylereel.render.stylize import Stylizer
+
+    rng = np.random.default_rng(3)
+    straight = (rng.random((40, 48, 3)) * 2.5).astype(np.float32)  # scene-linear, highlights above 1
+    alpha = np.clip(rng.random((40, 48)) * 1.5 - 0.25, 0, 1).astype(np.float32)  # soft, with holes
+    write_image(tmp_path / "plate.exr", straight * alpha[..., None], alpha=alpha, sample="float")
+    seen = []
+
+    class Watched(Stylizer):
+        def __call__(self, rgb, **extras):
+            seen.append(np.array(rgb))
+            return super().__call__(rgb, **extras)
+
+    Watched(LOOK, device="cpu").render([tmp_path / "plate.exr"], tmp_path / "out.exr")
+    trained = frame_tensor(read_image(tmp_path / "plate.exr")).permute(1, 2, 0).numpy()
+    assert len(seen) == 1 and np.array_equal(seen[0], trained)
+    premultiplied = WorkingEncoding(default_space(True)).encode(read_image(tmp_path / "plate.exr").rgb)[0]
+    assert np.abs(trained - premultiplied).max() > 0.1  # what training saw before: darkened by alpha

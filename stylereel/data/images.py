@@ -22,9 +22,9 @@ import torch.nn.functional as F
 
 from stylereel.device import check_memory
 from stylereel.errors import StylereelError
-from stylereel.io.color import WorkingEncoding, default_space
 from stylereel.io.frames import Frame, ImageError, list_images, read_image
 from stylereel.io.media import open_source, read_frames
+from stylereel.io.working import to_working
 
 SHOT_FRAMES = 64  # frames taken from one sequence or movie (evenly spaced): neighbours add little but memory
 
@@ -88,8 +88,8 @@ def _check_fits(paths: list, sources: list, side: int | None, upscale: bool) -> 
 
 
 def frame_tensor(frame: Frame) -> torch.Tensor:
-    """A frame as the network sees it: [3, H, W] in the working encoding."""
-    rgb = WorkingEncoding(default_space(True)).encode(frame.rgb)[0] if frame.is_float else frame.rgb
+    """A frame as the network sees it when rendered: [3, H, W] in the working encoding (`io.working`)."""
+    rgb = to_working(frame)[0]
     return torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1), dtype=np.float32))
 
 

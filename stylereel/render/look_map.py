@@ -28,6 +28,7 @@ import numpy as np
 from stylereel.errors import StylereelError, did_you_mean
 from stylereel.io.frames import read_image
 from stylereel.io.sequence import Sequence, is_pattern
+from stylereel.io.working import float_alpha
 
 NONE = "none"
 SINGLE = "look"  # a single-look model's one look, beside "none"
@@ -67,15 +68,11 @@ class Region:
         if self.matte == "alpha":
             if plate_alpha is None:
                 raise LookError("--region alpha=...: this frame has no alpha channel")
-            m = np.asarray(plate_alpha, np.float32)
-            if m.dtype.kind == "u":
-                m = m / np.float32(np.iinfo(plate_alpha.dtype).max)
+            m = float_alpha(plate_alpha)
         else:
             path = Sequence(self.matte).path(number) if is_pattern(self.matte) else Path(self.matte)
             frame = read_image(path)
-            m = np.asarray(frame.alpha, np.float32) if frame.alpha is not None else frame.rgb.mean(-1)
-            if frame.alpha is not None and np.asarray(frame.alpha).dtype.kind == "u":
-                m = m / np.float32(np.iinfo(np.asarray(frame.alpha).dtype).max)
+            m = float_alpha(frame.alpha) if frame.alpha is not None else frame.rgb.mean(-1)
             if m.shape != shape:
                 m = cv2.resize(m, shape[::-1], interpolation=cv2.INTER_LINEAR)
         return np.clip(m, 0, 1).astype(np.float32)

@@ -36,12 +36,13 @@ from stylereel.errors import StylereelError
 from stylereel.io.atomic import atomic_write_text, remove_stale_temps
 from stylereel.flow import carry, mix
 from stylereel.io.claim import Claim
-from stylereel.io.color import SRGB, WorkingEncoding, default_space, resolve_space
+from stylereel.io.color import SRGB, default_space, resolve_space
 from stylereel.io.frames import (FLOAT_SAMPLES, IMAGE_EXTENSIONS, ImageError, still_format, blocking_file, check_writable, output_sample, read_image,
                                  write_image)
 from stylereel.io.media import DEFAULT_FPS, PastTheEnd, Source, open_source
 from stylereel.io.sequence import Sequence, format_frames, is_pattern
 from stylereel.io.video import WRITE_EXTENSIONS, MovieWriter, is_movie
+from stylereel.io.working import float_alpha, from_working, to_working
 from stylereel.render.look_map import LookMap, stylize_frame
 from stylereel.render.options import RenderError, RenderOptions
 from stylereel.render.temporal import SteadyPlate, TemporalBlend, motion, motions
@@ -195,13 +196,6 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
     # Colour spaces: as given, else by format (EXR: scene_linear; integer formats and movies: sRGB).
     space_in = resolve_space(o.colorspace_in) if o.colorspace_in else None
     space_out = resolve_space(o.colorspace_out) if o.colorspace_out else None
-    encodings: dict[str, WorkingEncoding] = {}
-
-    def encoding(frame) -> WorkingEncoding:
-        space = space_in or default_space(frame.is_float)
-        if space not in encodings:
-            encodings[space] = WorkingEncoding(space)
-        return encodings[space]
 
     def out_space(i: int, frame) -> str:  # the output's own space: scene-linear where it is written in float
         return space_out or default_space(movie is None and output_sample(dst.paths[i], sample, frame) in FLOAT_SAMPLES)
@@ -272,12 +266,6 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
     context = {i - 1 for i in todo if blend is not None and dst.kind != "movie" and i > 0 and i - 1 not in todo}
     warmup = {j for c in context for j in range(max(0, c - STEADY_WARMUP), c)} - set(todo)
 
-    def unpremultiplied(frame) -> np.ndarray:
-        if frame.alpha is None or not frame.premultiplied:
-            return frame.rgb
-        a = np.asarray(frame.alpha, np.float32)[..., None]
-        return np.where(a > 0, frame.rgb / np.where(a > 0, a, 1), 0).astype(np.float32)
-
     broken: list[BaseException] = []  # what stopped the reader or the writer, if anything did
 
     def reader() -> None:
@@ -288,13 +276,13 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
                     return
                 if i in context or i in warmup:
                     try:
-                        plate = encoding(frame).encode(unpremultiplied(frame))[0]
+                        plate = to_working(frame, space_in)[0]
                         follows = previous is not None and previous[0] == i - 1 and previous[1].shape == plate.shape
                         steady(plate, motion(previous[1], plate) if follows else None)
                         previous = (i, plate)
                         if i in context:
                             done = read_image(dst.paths[i])
-                            loaded.put((i, frame, WorkingEncoding(out_space(i, done)).encode(unpremultiplied(done))[0], None, CONTEXT, None))
+                            loaded.put((i, frame, to_working(done, out_space(i, done))[0], None, CONTEXT, None))
                     except Exception:  # noqa: BLE001 - no context: the blend starts afresh there
                         previous = None
                     continue
@@ -317,7 +305,7 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
                     previous = None
                     continue
                 try:
-                    plate_in, residual = encoding(frame).encode(unpremultiplied(frame))
+                    plate_in, residual = to_working(frame, space_in)
                     extras = {"guide": guide_for(keys, source.numbers[i], plate_in)} if stylizer.takes_guide else {}
                     weights = look_map.weights(source.numbers[i], plate_in.shape[:2], frame.alpha) if look_map is not None else None
                     moved = None
@@ -339,12 +327,10 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
     pending: list = [None]  # both ways: the frame waiting for the next one, (i, frame, network output, residual, motion back, t0)
 
     def finish(i, frame, out_rgb, residual, t0) -> None:
-        rgb = encoding(frame).decode(out_rgb, residual, out_space(i, frame))
-        if frame.alpha is not None and frame.premultiplied:
-            rgb = rgb * np.asarray(frame.alpha, np.float32)[..., None]
+        rgb = from_working(out_rgb, residual, frame, space_in, out_space(i, frame))
         if movie is not None:
-            movie.write(rgb, _float_alpha(frame.alpha))
-            last_good[0] = (rgb, _float_alpha(frame.alpha))
+            movie.write(rgb, float_alpha(frame.alpha))
+            last_good[0] = (rgb, float_alpha(frame.alpha))
         else:
             write_image(dst.paths[i], rgb, alpha=frame.alpha, sample=sample, like=frame)
         release(i)
@@ -480,7 +466,7 @@ def _load_keyframes(stylizer, source: Source, spec: str | None, space_in: str | 
     missing = [n for n in painted.numbers if n not in numbers]
     if missing:
         raise RenderError(f"{spec}: keyframes {format_frames(missing)} are not frames of {source.path} being rendered")
-    shown = lambda f: WorkingEncoding(space_in or default_space(f.is_float)).encode(f.rgb)[0]  # noqa: E731
+    shown = lambda f: to_working(f, space_in)[0]  # noqa: E731
     plates = {source.numbers[i]: shown(f) for i, f, problem in source.frames({numbers[n] for n in painted.numbers}) if f is not None}
     keys = {}
     for i, f, problem in painted.frames():
@@ -514,13 +500,6 @@ def _drain(q: queue.Queue) -> None:
             q.get_nowait()
     except queue.Empty:
         pass
-
-
-def _float_alpha(alpha):
-    if alpha is None:
-        return None
-    a = np.asarray(alpha)
-    return a.astype(np.float32) / np.float32(np.iinfo(a.dtype).max) if a.dtype.kind == "u" else a.astype(np.float32)
 
 
 def _first_size(source: Source) -> tuple[int, int]:
