@@ -50,6 +50,10 @@ RECIPES = {
     "teacher_shallow_style": ("as teacher_shallow, with Gram 2 and swd 2 to the painting on relu1_1..relu3_1",
                               ["--loss.trunk=vgg19", *TEACHER, "--loss.texture.weight=8", f"--loss.texture.layers={SHALLOW}",
                                "--loss.l1.weight=2", f"--loss.style.layers={SHALLOW}", f"--loss.swd.layers={SHALLOW}", "--loss.content.layers=[relu3_1]"]),
+    "distill": ("as teacher_shallow, content to the teacher's picture on relu1_1..relu4_1 (perceptual distillation)",
+                ["--loss.trunk=vgg19", *TEACHER, "--loss.texture.weight=8", f"--loss.texture.layers={SHALLOW}",
+                 "--loss.l1.weight=2", "--loss.style.weight=0", "--loss.swd.weight=0", "--loss.content.of=teacher",
+                 "--loss.content.layers=[relu1_1, relu2_1, relu3_1, relu4_1]"]),
 }
 
 
