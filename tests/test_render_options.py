@@ -17,6 +17,7 @@ def test_options_go_to_plain_values_and_back():
     d = json.loads(json.dumps(o.to_dict()))
     assert d["fps"] == "24000/1001" and d["controls"]["texture_scale"] == 2.0
     assert RenderOptions.from_dict(d) == o
+    assert RenderOptions(regions="alpha=none").regions == ("alpha=none",)  # one spec, not its letters
 
 
 @pytest.mark.parametrize("kwargs, needle", [

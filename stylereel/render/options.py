@@ -29,7 +29,7 @@ class RenderOptions:
     """Every setting of a render but the model, the input and the output.
 
     - `overwrite`: render frames whose output exists (else a re-run skips them).
-    - `colorspace_in`, `colorspace_out`: OCIO names (default by format: EXR scene-linear, the rest sRGB).
+    - `colorspace_in`, `colorspace_out`: OCIO names (default by the frames' samples: float scene-linear, integer sRGB).
     - `depth`: the output frames' precision (`DEPTHS`) instead of the input's; `codec`, `fps`: movies.
     - `temporal`: blend each frame with the previous one carried along the plate's motion, with this
       strength (`stylereel.render.temporal`); `both_ways`: with the next one too.
@@ -79,7 +79,7 @@ class RenderOptions:
             raise RenderError(f"--strength: expected 0 to 1, got {self.strength}")
         if isinstance(self.controls, dict):
             set_("controls", Controls(**self.controls))
-        set_("regions", tuple(str(r) for r in self.regions))
+        set_("regions", (self.regions,) if isinstance(self.regions, str) else tuple(str(r) for r in self.regions))
 
     @property
     def sample(self) -> str | None:
