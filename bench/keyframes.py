@@ -2,7 +2,7 @@
 by Magenta's multistyle26 network, and the rest of the shot from them by
 
 - flow alone: the painted keyframes on either side carried along the optical flow and
-  mixed by confidence and closeness in time (the guide itself, `render.shot.guide_for`),
+  mixed by confidence and closeness in time (the guide itself, `render.guide.guide_for`),
   EbSynth's idea at its simplest;
 - the unguided generator (`--pairs`, data.mode paired);
 - the guided generator (`--data.mode=guided`, rendered with `--keyframes`): the carried
@@ -37,7 +37,7 @@ from stylereel.io.frames import read_image, write_image  # noqa: E402
 from stylereel.metrics.image import psnr, ssim  # noqa: E402
 from stylereel.metrics.temporal import warping_errors  # noqa: E402
 from stylereel.render.contact_sheet import write_contact_sheet  # noqa: E402
-from stylereel.render.shot import guide_for  # noqa: E402
+from stylereel.render.guide import guide_for  # noqa: E402
 from stylereel.render.stylize import Stylizer  # noqa: E402
 
 

@@ -7,7 +7,10 @@ change keep the numbers (bit-identical training), the render speed and the train
    both revisions; the generator weights are compared bit for bit.
 2. Render speed: the default generator on a 1920x1080 frame through each revision's engine,
    alternating revisions round by round (median of 10 frames per round, one process each).
-3. Training speed: paired training on tree.avi keyframes painted by multistyle26 for a fixed
+3. Shots: the same shot (16 frames of tree.avi at 960x540, as 16-bit PNGs) rendered with
+   `--temporal` in the built-in look by each revision's CLI, alternating round by round;
+   every output frame compared bit for bit, and the render's own seconds per frame (its log).
+4. Training speed: paired training on tree.avi keyframes painted by multistyle26 for a fixed
    wall-clock time with each revision; steps per second.
 
 The base revision is checked out into a temporary git worktree and run from there.
@@ -72,6 +75,30 @@ def render_ms(tree: Path) -> float:
     return json.loads(r.stdout.strip().splitlines()[-1])["ms_per_frame"]
 
 
+SHOT_FRAMES = 16
+
+
+def write_shot(data: Path, folder: Path) -> str:
+    import cv2
+
+    from bench.quality_paired import decode
+
+    for n, f in enumerate(decode(data / "video" / "tree.avi")[:SHOT_FRAMES], start=1):
+        write_image(folder / f"p.{n:04d}.png", cv2.resize(f, (960, 540), interpolation=cv2.INTER_CUBIC).clip(0, 1), bit_depth=16)
+    return str(folder / "p.####.png")
+
+
+def shot_render(tree: Path, src: str, out: Path) -> float:
+    """Seconds per frame of a --temporal render of `src` into `out` (the render log's own clock)."""
+    cli(tree, "stylize", "--look", "starry_night", src, "-o", str(out / "o.####.png"), "--temporal")
+    return json.loads((out / "o.render.json").read_text())["seconds"] / SHOT_FRAMES
+
+
+def same_frames(a: Path, b: Path) -> str:
+    diffs = [np.abs(read_image(a / f"o.{n:04d}.png").rgb - read_image(b / f"o.{n:04d}.png").rgb).max() for n in range(1, SHOT_FRAMES + 1)]
+    return "identical" if max(diffs) == 0 else f"{sum(d > 0 for d in diffs)} frames differ, max {max(diffs):.3g}"
+
+
 def training_rate(tree: Path, keyframes: Path, seconds: float, run: Path) -> float:
     cli(tree, "train", "--pairs", str(keyframes), "--out", str(run), "--minutes", str(seconds / 60), "--steps", "1000000",
         "--train.checkpoint_every=1000000")
@@ -104,12 +131,19 @@ def main() -> None:
             for _ in range(args.rounds):
                 for who, tree in trees.items():
                     ms[who].append(render_ms(tree))
+            shot = write_shot(args.data, tmp / "plate")
+            shot_s = {who: [] for who in trees}
+            for r in range(args.rounds):
+                for who, tree in trees.items():
+                    shot_s[who].append(shot_render(tree, shot, tmp / "shot" / who / str(r)))
+            frames_same = same_frames(tmp / "shot" / "base" / "0", tmp / "shot" / "this" / "0")
             keyframes = PaintedShot(args.data, 12, [10, 50], 1).write_keyframes(tmp / "keyframes")
             rate = {who: training_rate(tree, keyframes, args.train_seconds, tmp / "rate" / who) for who, tree in trees.items()}
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(base_tree)], cwd=ROOT, capture_output=True)
 
     med = {who: statistics.median(v) for who, v in ms.items()}
+    shot_med = {who: statistics.median(v) * 1000 for who, v in shot_s.items()}
     lines = [
         f"Base: `{base_rev}` ({args.base}); this: `{this}`. Same machine, same run.",
         "",
@@ -120,6 +154,10 @@ def main() -> None:
         f"| render 1920x1080, ms/frame (median of {args.rounds} alternating rounds: "
         f"base {', '.join(f'{v:.1f}' for v in ms['base'])}; this {', '.join(f'{v:.1f}' for v in ms['this'])}) "
         f"| {med['base']:.1f} | {med['this']:.1f} | {med['this'] / med['base']:.3f} |",
+        f"| shot: {SHOT_FRAMES} frames of 960x540, --temporal, built-in look; output frames | | {frames_same} | |",
+        f"| shot render, ms/frame (median of {args.rounds} alternating rounds: "
+        f"base {', '.join(f'{v * 1000:.0f}' for v in shot_s['base'])}; this {', '.join(f'{v * 1000:.0f}' for v in shot_s['this'])}) "
+        f"| {shot_med['base']:.0f} | {shot_med['this']:.0f} | {shot_med['this'] / shot_med['base']:.3f} |",
         f"| paired training on tree.avi keyframes, steps/s ({args.train_seconds:.0f} s each) "
         f"| {rate['base']:.2f} | {rate['this']:.2f} | {rate['this'] / rate['base']:.3f} |",
     ]

@@ -188,21 +188,20 @@ def stylize(
     from stylereel.io.media import open_source
     from stylereel.render.controls import Controls
     from stylereel.render.options import RenderOptions
-    from stylereel.render.shot import plan_destination
+    from stylereel.render.plan import make_plan
     from stylereel.render.temporal import STRENGTH
 
     options = RenderOptions(overwrite=overwrite, colorspace_in=colorspace_in, colorspace_out=colorspace_out, depth=depth, codec=codec,
                             fps=fps, temporal=temporal_strength if temporal_strength is not None else (STRENGTH if temporal or both_ways else None),
                             both_ways=both_ways, keyframes=keyframes, controls=Controls(texture_scale, preserve_color, preserve_lighting),
                             look=look, strength=look_strength, regions=tuple(region), progress=True)
-    source = open_source(list(inputs), frames)  # checked whole before the model loads
-    plan_destination(source, output)
+    plan = make_plan(open_source(list(inputs), frames), output, options=options)  # checked whole before the model loads
     if tile is not None and not tile >= 0.25:
         _fail(f"--tile: expected at least 0.25 megapixels, got {tile}")
     stylizer = Stylizer(model, device=device, tile_pixels=round(tile * 1e6) if tile else None)
     if chose_builtin and stylizer.look_names is None:
-        options = replace(options, look=None)  # --look named the built-in single look itself
-    report = stylizer.render(source, output, options=options)
+        plan = replace(plan, options=replace(options, look=None))  # --look named the built-in single look itself
+    report = stylizer.run(plan)
     problems = list(report.failed.values())
     for problem in problems[:SHOWN_FAILURES]:
         typer.echo(f"stylereel: error: {problem}", err=True)

@@ -149,7 +149,7 @@ GUIDE = Input("guide", 4)  # a painted keyframe carried to this frame along the 
 @GENERATORS.register("reel_guided")
 class GuidedReelGenerator(ReelGenerator):
     """The default generator that also sees the painted keyframes carried to the current
-    frame by optical flow, with their confidence (`flow.carry`, `render.shot.guide_for`), in the spirit of
+    frame by optical flow, with their confidence (`flow.carry`, `render.guide.guide_for`), in the spirit of
     Texler et al. 2020's guides and EbSynth. The guide enters the encoder beside the frame,
     and at full resolution a gate (learnt, opened up to the confidence times `OPEN`) takes the
     carried paint where it is trusted: painted detail survives exactly there, and the network draws

@@ -24,6 +24,8 @@ class Stylizer:
     >>> out = s(rgb)                              # float [H, W, 3] in [0, 1] -> same
     >>> s.stylize_file("plate.png", "out.png")
     >>> s.render("plate.####.exr", "out/plate_look.####.exr", frames="1001-1100")
+    >>> plan = s.plan("plate.####.exr", "out/plate_look.####.exr", options=RenderOptions(temporal=0.4))
+    >>> for part in plan.chunks(4): s.run(part)   # or hand part.to_dict() to four workers
     """
 
     def __init__(self, model: str | Path, device: str = "auto", bf16: bool | None = None, tile_pixels: int | None = None):
@@ -53,17 +55,32 @@ class Stylizer:
     def takes_guide(self) -> bool:
         return any(i.name == "guide" for i in getattr(self.net, "inputs", ())[1:])
 
-    def render(self, src, dst: str | Path, frames: str | list[int] | None = None, options: RenderOptions | None = None, **settings):
+    def render(self, src, dst: str | Path, frames: str | list[int] | None = None, options: RenderOptions | None = None,
+               progress=None, cancel=None, **settings):
         """Render stills, a folder, a sequence pattern (`plate.####.exr`) or a movie to `dst`
         (a file, folder, pattern or movie), as `options` say, or as the `settings` given by name
         (`stylereel.render.options.RenderOptions`: overwrite, colorspace_in/out, depth, codec, fps,
         temporal, both_ways, keyframes, controls, look, strength, regions, progress, log).
-        Returns a `RenderReport`."""
-        from stylereel.render.shot import render_shot
-
+        `progress`, `cancel`: as `run` takes them. Returns a `RenderReport`."""
         if options is not None and settings:
             raise TypeError("give RenderOptions or settings by name, not both")
-        return render_shot(self, src, dst, frames=frames, options=options or RenderOptions(**settings))
+        return self.run(self.plan(src, dst, frames, options or RenderOptions(**settings)), progress, cancel)
+
+    @staticmethod
+    def plan(src, dst: str | Path, frames: str | list[int] | None = None, options: RenderOptions | None = None):
+        """What `render` would do, decided and checked before any work (`stylereel.render.plan.RenderPlan`:
+        JSON with `to_dict`, cut into chunks for several processes with `chunks`)."""
+        from stylereel.render.plan import make_plan
+
+        return make_plan(src, dst, frames, options or RenderOptions())
+
+    def run(self, plan, progress=None, cancel=None):
+        """Render a `RenderPlan` (made here or in another process). `progress(Progress)` hears of each frame
+        as it is written, fails or is left to another render; `cancel` (a `threading.Event`, or a function
+        returning True to stop) ends the render between frames, keeping what is written. Returns a `RenderReport`."""
+        from stylereel.render.shot import run_plan
+
+        return run_plan(self, plan, progress, cancel)
 
     def stylize_file(self, src: str | Path, dst: str | Path) -> Path:
         """One still to one file (colour managed and alpha kept as in `render`)."""
