@@ -82,7 +82,7 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=5.0)
     ap.add_argument("--work", type=Path, default=ROOT / "bench" / "runs" / "paired")
     ap.add_argument("--sheet", type=Path, default=ROOT / "docs" / "images" / "paired_tree.png")
-    ap.add_argument("--reuse", action="store_true", help="score the model already in --work/run (bench/generators.py trains the same one: link its paired_reel there)")
+    ap.add_argument("--reuse", action="store_true", help="score the model already in --work/run (bench/studies/generators.py trains the same one: link its paired_reel there)")
     args, overrides = ap.parse_known_args()
 
     shot = PaintedShot(args.data, args.look, args.keyframes, args.frames)
@@ -117,7 +117,7 @@ def main() -> None:
     labels.insert(0, [f"keyframe {keys[0]}", "painted keyframe (training target)"])
     write_contact_sheet(args.sheet, sheet, labels, height=200)
 
-    reused = " Model scored with `--reuse`: the model already in the work folder, trained by this script's previous run or by bench/generators.py (same data, settings and budget)." if args.reuse else ""
+    reused = " Model scored with `--reuse`: the model already in the work folder, trained by this script's previous run or by bench/studies/generators.py (same data, settings and budget)." if args.reuse else ""
     lines = [
         f"Shot: `video/tree.avi` (320x240; {len(frames)} decodable frames). Keyframes {keys[0]} and {keys[1]} painted "
         f"by `multistyle26.onnx` look {args.look}; trained {info['steps']} steps in {train_s / 60:.1f} min; "

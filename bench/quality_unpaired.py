@@ -48,7 +48,7 @@ from bench.magenta import Magenta  # noqa: E402
 from bench.results import HELD_OUT, photo_split, rel_path, train_timed, write_section  # noqa: E402
 from stylereel.data.images import load_images  # noqa: E402
 from stylereel.device import bf16_supported  # noqa: E402
-from stylereel.metrics.gatys import gatys  # noqa: E402
+from bench.gatys import gatys  # noqa: E402
 from stylereel.metrics.image import edge_step  # noqa: E402
 from stylereel.metrics.style import StyleMetrics  # noqa: E402
 from stylereel.render.contact_sheet import write_contact_sheet  # noqa: E402

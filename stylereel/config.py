@@ -89,7 +89,7 @@ class TrainConfig:
 #   painting's texture statistics (style) and the distribution of its colours and features (swd), and a
 #   discriminator that judges output patches against style-image patches (bench/RESULTS.md, unpaired).
 #   The critic at weight 0.5: it sees colour where the trunk's Gram statistics barely do, and draws the
-#   painting's palette and curved strokes where 0.05 left horizontal stripes (4 minutes, bench/critic_weight.py:
+#   painting's palette and curved strokes where 0.05 left horizontal stripes (4 minutes, bench/studies/critic_weight.py:
 #   stripes 2.31 -> 1.48, content distance 0.873 -> 0.780, Magenta style distance 2.358 -> 2.483; at the
 #   benchmark's 10 minutes, bench/quality_unpaired.py: Magenta style distance 2.046 -> 1.868, content 1.015 -> 0.946).
 #   The loss trunk stays HED's VGG16 here: the same terms on the ImageNet VGG19 (its own layers: content relu4_1,

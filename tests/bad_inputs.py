@@ -33,7 +33,7 @@ class Case:
     group: str
     build: Callable[[Path], list[str]]
     needles: tuple[str, ...] = ()  # in the one-line error (empty with expect="render")
-    code: int | tuple[int, ...] = 2  # the documented exit code(s) (README, Troubleshooting): 2 refused up front,
+    code: int | tuple[int, ...] = 2  # the documented exit code(s) (docs/troubleshooting.md): 2 refused up front,
     # 3 frames failed while rendering (damage a header does not show is found by the decoder)
     expect: str = "error"  # "error", "render" (an output that decodes) or "train" (a model)
     out: str = "out/o.png"  # relative to the case's folder

@@ -250,7 +250,9 @@ def test_failed_write_keeps_old_target(tmp_path, monkeypatch):
     write_image(path, old)
     before = path.read_bytes()
 
-    monkeypatch.setattr(frames.cv2, "imencode", lambda *a, **k: (False, None))  # the encoder gives up
+    from stylereel.io.formats import opencv
+
+    monkeypatch.setattr(opencv.cv2, "imencode", lambda *a, **k: (False, None))  # the encoder gives up
     with pytest.raises(ImageError, match="cannot write image") as ei:
         write_image(path, np.ones((2, 2, 3), np.float32))
     _assert_one_line(ei.value, path)
@@ -346,8 +348,7 @@ def test_io_works_without_torch():
 @pytest.mark.parametrize("ext", [".png", ".exr", ".dpx"])
 def test_a_write_that_runs_out_of_disk_leaves_the_previous_frame_intact(tmp_path, rng, ext, monkeypatch):
     import errno
-
-    from stylereel.io import exr
+    from dataclasses import replace
 
     rgb = rng.random((16, 24, 3), dtype=np.float32)
     target = tmp_path / f"f{ext}"
@@ -358,9 +359,8 @@ def test_a_write_that_runs_out_of_disk_leaves_the_previous_frame_intact(tmp_path
         Path(str(path)).write_bytes(b"\0" * 100)
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(frames, "_write_cv2", lambda p, tmp, *a, **k: full_disk(tmp))
-    monkeypatch.setattr(frames, "_write_dpx", full_disk)
-    monkeypatch.setattr(exr, "write_exr", full_disk)
+    fmt = frames.still_format(target)  # the format's own writer runs out of disk
+    monkeypatch.setitem(frames._BY_EXTENSION, ext, replace(fmt, write=lambda p, tmp, *a: full_disk(tmp)))
     with pytest.raises(ImageError, match="No space left on device"):
         frames.write_image(target, 1 - rgb)
     assert target.read_bytes() == before  # the frame already there is untouched

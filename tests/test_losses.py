@@ -109,7 +109,7 @@ def test_feature_matching():
 def test_gatys_with_the_swd_term_takes_the_looks_palette():
     """The ceiling benchmark's optimisation with the sliced-Wasserstein term on the pixels moves a grey
     picture's colours to the look's (half dark blue, half yellow); without it the picture stays grey."""
-    from stylereel.metrics.gatys import gatys
+    from bench.gatys import gatys
 
     torch.manual_seed(0)
     grey = (0.5 + 0.05 * torch.randn(1, 3, 32, 32)).clamp(0, 1)

@@ -17,7 +17,7 @@ takes frames in any colour space of the config (or a role such as
   about 20 ms of CPU per 1080p frame each way, where torch's matrix product and
   kornia's curve took 68 and 80 (and OCIO's CPU processor more); on a render
   these steps share the cores with the network (bench/RESULTS.md, "shots").
-  `bench/colour.py` measured this encoding against ACEScct as the network's
+  `bench/studies/colour.py` measured this encoding against ACEScct as the network's
   input (bench/RESULTS.md, section "colour").
 
 The ACES display/view transform is not invertible and is used only for previews

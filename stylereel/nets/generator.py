@@ -113,7 +113,7 @@ class ReelGenerator(nn.Module):
     # 1080p frame costs 1.10x the revision without either, where 48 px cost 1.17x (bench/RESULTS.md, revisions).
     margin = 32
     min_side = margin + 1  # the traced graph mirrors `margin` pixels: smaller frames go through `small_frame`
-    lr = 3e-3  # Adam rate; 1e-3 (the classic) learns the look markedly slower: bench/learning_rates.py
+    lr = 3e-3  # Adam rate; 1e-3 (the classic) learns the look markedly slower: bench/studies/learning_rates.py
     halo = 80  # receptive-field radius (70 px) rounded up to the stride: tiles need this much context
 
     def __init__(self, channels: tuple[int, int, int] = (16, 48, 96), n_blocks: int = 6, expand: int = 2):
@@ -249,7 +249,7 @@ class JohnsonGenerator(nn.Module):
 
     inputs = (IMAGE,)
     stride = 4
-    lr = 1e-3  # the paper's rate; 3e-3 diverges for this network: bench/learning_rates.py
+    lr = 1e-3  # the paper's rate; 3e-3 diverges for this network: bench/studies/learning_rates.py
     halo = 64  # receptive-field radius (51 px) rounded up
 
     def __init__(self, n_blocks: int = 5):

@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from stylereel.io.frames import IMAGE_EXTENSIONS, ImageError, blocking_file, output_sample
+from stylereel.io.frames import IMAGE_EXTENSIONS, ImageError, blocking_file, output_sample, still_format
 from stylereel.io.media import Source, open_source
 from stylereel.io.sequence import Sequence, format_frames, is_pattern
 from stylereel.io.video import WRITE_EXTENSIONS, is_movie
@@ -202,9 +202,8 @@ def make_plan(src: str | Path | list | Source, out: str | Path, frames: str | li
     if sample is not None:
         if dst.kind == "movie":
             raise RenderError(f"{out}: a movie's precision is its codec's (--codec), not --depth")
-        output_sample(dst.paths[0], sample)  # refused now if the format cannot hold it
-        if dst.paths[0].suffix.lower() == ".dpx" and source.has_alpha and sample in ("uint10", "uint12"):
-            raise RenderError(f"{out}: DPX holds alpha at 8 or 16 bits only (the input has alpha); use --depth 16 or EXR")
+        # refused now if the format cannot hold it (with the input's alpha)
+        still_format(dst.paths[0]).fit(dst.paths[0], output_sample(dst.paths[0], sample), source.has_alpha, True)
     if options.temporal is not None and source.kind == "stills":
         raise RenderError("--temporal needs a shot (a sequence or a movie), not separate stills")
     spec = [str(f) for f in source.files] if source.kind == "stills" else source.path

@@ -3,7 +3,7 @@
 budget on the same 5 photos and Starry Night, scored on the 4 held-out photos of
 `bench/quality_unpaired.py` beside AdaIN and Magenta's network.
 
-    python bench/recipes.py --data DATA_DIR --minutes 10 [--only NAME,NAME] [--reuse]
+    python bench/studies/recipes.py --data DATA_DIR --minutes 10 [--only NAME,NAME] [--reuse]
 
 Scores as in the section "unpaired": Magenta style distance (lower is closer to the painting,
 a feature space stylereel never trains on), content distance on the VGG19 trunk (relu4_1),
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bench.adain import AdaIN  # noqa: E402

@@ -4,7 +4,7 @@ way at a time (blurred, halved in resolution, desaturated, flattened in contrast
 its pixel-scale detail and contrast. A look that lacks what a degradation removes loses
 what that degradation costs.
 
-    python bench/judge_sensitivity.py --data DATA_DIR
+    python bench/studies/judge_sensitivity.py --data DATA_DIR
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bench.magenta import Magenta  # noqa: E402
 from bench.quality_unpaired import SKIMAGE_HELD_OUT, held_out_photos  # noqa: E402
 from bench.results import HELD_OUT, write_section  # noqa: E402
-from bench.student_capacity import high_frequency  # noqa: E402
+from bench.studies.student_capacity import high_frequency  # noqa: E402
 from stylereel.data.images import load_images  # noqa: E402
 from stylereel.metrics.style import StyleMetrics  # noqa: E402
 from stylereel.nets.adain import paint  # noqa: E402

@@ -1,8 +1,8 @@
 """The unpaired look against the weight of its critic: the default objective trained with the
 adversarial term (and, in one variant, the Gram style term) at other weights, same data and
-budget, scored on the held-out photos like `bench/grain.py`.
+budget, scored on the held-out photos like `bench/studies/grain.py`.
 
-    python bench/critic_weight.py --data DATA_DIR --minutes 4
+    python bench/studies/critic_weight.py --data DATA_DIR --minutes 4
 
 The critic judges output patches against patches of the painting in colour; the Gram style
 term on the loss trunk is largely colour-blind (bench/RESULTS.md, "grain"). A diagnosis of
@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.grain import compare  # noqa: E402
+from bench.studies.grain import compare  # noqa: E402
 from bench.results import rel_path, write_section  # noqa: E402
 
 VARIANTS = {

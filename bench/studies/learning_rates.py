@@ -1,10 +1,10 @@
 """Which Adam learning rate each generator trains best at, on a fixed wall-clock budget.
 
-    python bench/learning_rates.py --data DATA_DIR --minutes 5
+    python bench/studies/learning_rates.py --data DATA_DIR --minutes 5
 
 Every (generator, rate) trains the unpaired Starry Night look on the training
 photos for the same budget, one after the other, alone on the machine, and is
-scored on the held-out photos (style and content distance, as bench/generators.py).
+scored on the held-out photos (style and content distance, as bench/studies/generators.py).
 The winner is the `lr` its class declares (used when `train.lr_g` is not set).
 Writes bench/RESULTS.md (section "learning_rates").
 """
@@ -19,10 +19,10 @@ from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.generators import style_scores  # noqa: E402
+from bench.studies.generators import style_scores  # noqa: E402
 from bench.results import HELD_OUT, photo_split, train_timed, write_section  # noqa: E402
 from stylereel.data.images import load_images  # noqa: E402
 from stylereel.metrics.style import StyleMetrics  # noqa: E402

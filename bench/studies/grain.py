@@ -2,7 +2,7 @@
 same generator given a noise channel to draw texture from (Ulyanov et al. 2016, "Texture
 Networks"), trained alike on the same budget.
 
-    python bench/grain.py --data DATA_DIR --minutes 4
+    python bench/studies/grain.py --data DATA_DIR --minutes 4
 
 The style terms ask every 128-px crop for the painting's texture statistics, flat sky
 included. A generator without normalisation or noise can only draw texture where the plate
@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bench.magenta import Magenta  # noqa: E402
@@ -38,35 +38,34 @@ from stylereel.config import apply_overrides, default_config  # noqa: E402
 from stylereel.data.images import load_images  # noqa: E402
 from stylereel.metrics.style import StyleMetrics  # noqa: E402
 from stylereel.nets.blocks import conv  # noqa: E402
-from stylereel.nets.generator import GENERATORS, ReelGenerator, _pad_to, small_frame  # noqa: E402
+from stylereel.nets.generator import GENERATORS, ReelGenerator  # noqa: E402
 from stylereel.render.contact_sheet import write_contact_sheet  # noqa: E402
 from stylereel.train.trainer import Trainer  # noqa: E402
 
 SEED = 1234  # the fixed noise field the trained generator is scored with
 
 
+class NoisyStem(nn.Module):
+    """The first layer given one more input channel: Gaussian noise, fresh at every training
+    step, a fixed field (`SEED`) when scored."""
+
+    def __init__(self, out_ch: int):
+        super().__init__()
+        self.conv, self.act = conv(4, out_ch, 3, stride=2), nn.ReLU(inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        gen = None if self.training else torch.Generator().manual_seed(SEED)
+        noise = torch.randn(x.shape[0], 1, *x.shape[-2:], generator=gen).to(x)
+        return self.act(self.conv(torch.cat([x, noise], 1)))
+
+
 @GENERATORS.register("bench_reel_grain")
 class GrainReelGenerator(ReelGenerator):
-    """The default generator with one more input channel at the first layer: Gaussian noise,
-    fresh at every training step, a fixed field when scored."""
+    """The default generator (its own forward) whose first layer also sees noise (`NoisyStem`)."""
 
     def __init__(self, channels: tuple[int, int, int] = (16, 48, 96), n_blocks: int = 6, expand: int = 2):
         super().__init__(channels, n_blocks, expand)
-        self.enc1 = nn.Sequential(conv(4, channels[0], 3, stride=2), nn.ReLU(inplace=True))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        m = self.margin
-        if min(x.shape[-2:]) <= m:
-            return small_frame(self, x, m + 1)
-        x, h, w = _pad_to(x, self.stride, m, "reflect")
-        gen = None if self.training else torch.Generator().manual_seed(SEED)
-        noise = torch.randn(x.shape[0], 1, *x.shape[-2:], generator=gen).to(x)
-        e1 = self.enc1(torch.cat([x, noise], 1))
-        e2 = self.enc2(e1)
-        y = self.blocks(self.enc3(e2))
-        y = self.up(self.to_rgb(self.up1(self.up2(y, e2), e1)))
-        y = y + self.detail(torch.cat([x, y], 1))
-        return torch.sigmoid(y)[..., m : m + h, m : m + w]
+        self.enc1 = NoisyStem(channels[0])
 
 
 def stripe_ratio(img: torch.Tensor, shortest: float = 3.0, longest: float = 16.0) -> float:

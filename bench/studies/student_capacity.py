@@ -8,7 +8,7 @@ batch 2, Adam, bf16 autocast. Scored on the whole photo in Magenta's style space
 same distance as bench/quality_unpaired.py) beside the teacher's own score, at 10, 25,
 50 and 100 % of the budget.
 
-    python bench/student_capacity.py --data DATA_DIR --minutes 10 [--generator reel]
+    python bench/studies/student_capacity.py --data DATA_DIR --minutes 10 [--generator reel]
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bench.magenta import Magenta  # noqa: E402

@@ -2,7 +2,7 @@
 without the `stability` term (Eilertsen et al. 2019), same steps and seed, rendered
 frame by frame on a real shot (no `--temporal`).
 
-    python bench/stability.py --data DATA_DIR [--steps 500] [--weights 5 20]
+    python bench/studies/stability.py --data DATA_DIR [--steps 500] [--weights 5 20]
 
 Warping error (Lai et al. 2018) on the decodable frames of video/tree.avi; style and
 content distance on the held-out photos (`stylereel eval`'s metrics), so steadiness is
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bench.results import HELD_OUT, photo_split, write_section  # noqa: E402

@@ -1,6 +1,6 @@
 """Which working encoding a scene-linear plate should reach the network in.
 
-    python bench/colour.py --data DATA_DIR
+    python bench/studies/colour.py --data DATA_DIR
 
 The shipped Starry Night look was trained on sRGB photos. Each held-out photo is
 made scene-linear (sRGB -> ACEScg through OpenColorIO, as a plate from a renderer
@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bench.quality_unpaired import HELD_OUT, SKIMAGE_HELD_OUT, held_out_photos  # noqa: E402

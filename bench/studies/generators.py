@@ -2,14 +2,14 @@
 Johnson-size TransformerNet trained with the same losses, data and wall-clock
 budget, and how fast each trains.
 
-    python bench/generators.py --data DATA_DIR --minutes 10 --paired-minutes 5
+    python bench/studies/generators.py --data DATA_DIR --minutes 10 --paired-minutes 5
 
 Three trainings per task, one after the other, each alone on the machine:
 
 - stylereel: the default generator on the defaults (from scratch, at its own learning rate);
 - stylereel from the base: the same, fine-tuned from the shipped base (`model.init=base`);
 - Johnson-size: the `johnson` generator (Johnson et al.'s layer table) from scratch, at its
-  paper's learning rate (bench/learning_rates.py: the higher one diverges).
+  paper's learning rate (bench/studies/learning_rates.py: the higher one diverges).
 
 Unpaired: `photos/` minus the held-out ones + `styles/starry_night.jpg`, scored
 on the held-out photos (style and content distance, as bench/quality_unpaired.py).
@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bench.quality_paired import PaintedShot  # noqa: E402
@@ -141,7 +141,7 @@ def main() -> None:
     ours, peer = results["stylereel"], results["Johnson-size"]
     lines = [
         f"Same losses, data and wall-clock budget for every generator, each at the Adam learning rate it trains best at "
-        f"(stylereel {GENERATORS.get('reel').lr:g}, Johnson-size {GENERATORS.get('johnson').lr:g}: `bench/learning_rates.py`): "
+        f"(stylereel {GENERATORS.get('reel').lr:g}, Johnson-size {GENERATORS.get('johnson').lr:g}: `bench/studies/learning_rates.py`): "
         f"unpaired {args.minutes:g} min on "
         f"{len(train)} photos + `styles/starry_night.jpg`, scored on held-out {', '.join(args.held_out)} at {args.size} px; "
         f"paired {args.paired_minutes:g} min on tree.avi keyframes 10 and 50 painted by multistyle26 look 12, scored on "

@@ -4,7 +4,7 @@ look's own style terms, Gram and sliced-Wasserstein on the trunk's layers and th
 pixels, pushed well past the point a look would ship at, scored with Magenta's
 style-prediction network beside the shipped look and Magenta's own network.
 
-    python bench/ceiling.py --data DATA_DIR [--trunk vgg19|hed_vgg16] [--look RUN]
+    python bench/studies/ceiling.py --data DATA_DIR [--trunk vgg19|hed_vgg16] [--look RUN]
 
 A feed-forward look approximates what this optimisation reaches for each photo; where
 the optimisation itself stops far from Magenta's distance, no weighting or generator
@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bench.magenta import Magenta  # noqa: E402
@@ -33,7 +33,7 @@ from stylereel.data.images import load_images  # noqa: E402
 from stylereel.looks import look_dir  # noqa: E402
 from stylereel.device import bf16_supported  # noqa: E402
 from stylereel.losses.terms import SlicedWasserstein  # noqa: E402
-from stylereel.metrics.gatys import gatys  # noqa: E402
+from bench.gatys import gatys  # noqa: E402
 from stylereel.metrics.style import StyleMetrics  # noqa: E402
 from stylereel.nets.features import PIXELS, Trunk, spec  # noqa: E402
 from stylereel.render.contact_sheet import write_contact_sheet  # noqa: E402
@@ -103,7 +103,7 @@ def main() -> None:
     lines = [
         f"Trunk: `{args.trunk}` ({s.summary}). The 4 held-out photos of `bench/quality_unpaired.py` at {args.size} px; the painting "
         "at 512 px with its frame trimmed, as the unpaired defaults show it to training. Optimised: Adam on the pixels from the photo "
-        f"(`stylereel.metrics.gatys`; steps x{args.steps:g}), content on {', '.join(s.content_layers)}, Gram on "
+        f"(`bench.gatys`; steps x{args.steps:g}), content on {', '.join(s.content_layers)}, Gram on "
         f"{', '.join(s.style_layers)}, SWD (sliced Wasserstein, 64 random directions per layer per step) on the same layers and the "
         "pixels. Magenta style distance as in the section \"unpaired\" (lower is closer; Magenta's predictor is a MobileNetV2 the "
         f"project never trains on); content distance on the trunk ({', '.join(s.content_layers)}).",
