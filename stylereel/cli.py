@@ -1,4 +1,4 @@
-"""`stylereel train | stylize | eval | demo | looks | bench speed`.
+"""`stylereel train | stylize | eval | demo | looks | export | bench speed`.
 
 The only module that reads argv or prints. Config overrides are written
 `--section.key=value` (e.g. `--train.lr_g=2e-4 --loss.adversarial.d_loss=hinge`).
@@ -291,6 +291,34 @@ def looks(
         typer.echo(f"sheet: {write_looks_sheet(sheet)}")
 
 
+EXPORT_FORMATS = {"onnx": ".onnx"}
+
+
+@app.command()
+def export(
+    model: str = typer.Argument(..., help="run or model directory, or a built-in look's name (stylereel looks)"),
+    output: Path = typer.Option(..., "-o", "--output", help="the file to write, e.g. look.onnx"),
+    format_: str = typer.Option("onnx", "--format", help="onnx: one self-contained file for ONNX Runtime, Flame and other engines"),
+) -> None:
+    """Write a look for another runtime (inputs, encoding and looks in the file's metadata)."""
+    if format_ not in EXPORT_FORMATS:
+        _fail(f"--format: expected one of {', '.join(EXPORT_FORMATS)}, got {format_!r}")
+    if output.suffix.lower() != EXPORT_FORMATS[format_]:
+        _fail(f"{output}: an {format_} export is written as {EXPORT_FORMATS[format_]}")
+    from stylereel.export.onnx import export_onnx
+    from stylereel.model import load_model
+
+    where = Path(model)
+    if not where.exists():
+        from stylereel.looks import look_dir
+
+        where = look_dir(model)  # a built-in look by name (a one-line error, with a suggestion, for any other)
+    net, info = load_model(where)
+    meta = export_onnx(net, info, output, str(model))
+    looks = json.loads(meta["looks"])
+    typer.echo(f"{output}: {format_}, inputs {', '.join(json.loads(meta['inputs']))}" + (f"; looks {', '.join(looks)}" if looks else ""))
+
+
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks (see bench/RESULTS.md).")
 app.add_typer(bench_app, name="bench")
 
@@ -327,7 +355,7 @@ def _check_device(device: str) -> None:
         _fail(f"--device: expected auto, cpu or cuda[:N], got {device!r}")
 
 
-EXIT_CODES = {  # documented in the README ("Troubleshooting")
+EXIT_CODES = {  # documented in docs/troubleshooting.md
     0: "done",
     1: "internal error: a bug in stylereel (rerun with --debug for the traceback and report it)",
     2: "a mistake in the command, a setting or an input file: the message names it",

@@ -18,7 +18,6 @@ RULES = {
     "metrics.image": set(),
     "metrics.temporal": {"io"},
     "metrics.style": {"losses", "nets.features"},
-    "metrics.gatys": {"losses", "nets.features"},
     "data": {"data", "io", "config"},
     "model": {"io", "nets"},
     "train": {"train", "config", "data", "nets", "losses", "model", "io"},
@@ -28,6 +27,7 @@ RULES = {
     "looks": set(),
     "demo": {"render", "io", "looks"},
     "benchmark": {"benchmark", "nets", "render"},
+    "export": {"export", "io"},
 }
 
 
