@@ -1,4 +1,4 @@
-"""`stylereel train | stylize | eval | demo | looks | export | bench speed`.
+"""`stylereel train | stylize | eval | demo | looks | export | ui | bench speed`.
 
 The only module that reads argv or prints. Config overrides are written
 `--section.key=value` (e.g. `--train.lr_g=2e-4 --loss.adversarial.d_loss=hinge`).
@@ -317,6 +317,22 @@ def export(
     meta = export_onnx(net, info, output, str(model))
     looks = json.loads(meta["looks"])
     typer.echo(f"{output}: {format_}, inputs {', '.join(json.loads(meta['inputs']))}" + (f"; looks {', '.join(looks)}" if looks else ""))
+
+
+@app.command()
+def ui(
+    port: int = typer.Option(7860, help="the port on 127.0.0.1"),
+    open_browser: bool = typer.Option(False, "--open", help="open the page in the default browser"),
+) -> None:
+    """A local web page: drop frames, pick or learn a look, preview, render, download (pip install 'stylereel[ui]')."""
+    try:
+        import gradio  # noqa: F401
+    except ImportError:
+        _fail("the web UI needs Gradio: pip install 'stylereel[ui]'")
+    from stylereel.ui import serve
+
+    typer.echo(f"stylereel ui: http://127.0.0.1:{port} (Ctrl-C stops it)")
+    serve(port, open_browser=open_browser)
 
 
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks (see bench/RESULTS.md).")

@@ -28,6 +28,7 @@ RULES = {
     "demo": {"render", "io", "looks"},
     "benchmark": {"benchmark", "nets", "render"},
     "export": {"export", "io"},
+    "ui": {"render", "io", "looks"},
 }
 
 

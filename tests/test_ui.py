@@ -1,0 +1,124 @@
+"""`stylereel ui` driven in a real headless browser (Debian's chromium and chromedriver, through
+selenium), as a new user would: upload, render, download, and check what comes back; a bad
+upload shows its one-line message on the page; two tabs rendering at once both finish."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from stylereel.io.frames import read_image
+from stylereel.io.video import probe_movie
+from test_io_formats import make_movie
+
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+pytestmark = [
+    pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver (apt install chromium chromium-driver)"),
+]
+webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium (pip install 'stylereel[test]')")
+pytest.importorskip("gradio", reason="needs Gradio (pip install 'stylereel[ui]')")
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The page, started as a user starts it, and stopped after the tests."""
+    port, temp = free_port(), tmp_path_factory.mktemp("gradio")
+    env = {**os.environ, "GRADIO_TEMP_DIR": str(temp)}
+    proc = subprocess.Popen([sys.executable, "-m", "stylereel.cli", "ui", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        for _ in range(240):
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    pytest.fail(f"stylereel ui exited: {proc.stdout.read()}")
+                time.sleep(0.5)
+        else:
+            pytest.fail("stylereel ui did not answer within 2 minutes")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def browser():
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000"):
+        opts.add_argument(a)
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+
+
+def render_on_page(url: str, path, wait: float = 600) -> tuple[str | None, str]:
+    """Open the page, drop `path`, press Render all; (the result's download link, or None, and the
+    message shown: the render's summary or the error on the page)."""
+    d = browser()
+    try:
+        d.get(url)
+        WebDriverWait(d, 120).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#frames input[type=file]"))
+        d.find_element(By.CSS_SELECTOR, "#frames input[type=file]").send_keys(str(path))
+        WebDriverWait(d, 60).until(lambda d: path.stem in d.find_element(By.ID, "frames").text)  # the page shows the stem and the extension apart
+        d.find_element(By.ID, "render").click()
+        done = WebDriverWait(d, wait).until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, "#result a[href]") or d.find_elements(By.CSS_SELECTOR, ".toast-body"))
+        if done[0].tag_name == "a":
+            return done[0].get_attribute("href"), d.find_element(By.CSS_SELECTOR, "#summary textarea").get_attribute("value")
+        return None, done[0].text
+    finally:
+        d.quit()
+
+
+def download(href: str, dst):
+    with urllib.request.urlopen(href, timeout=60) as r:
+        dst.write_bytes(r.read())
+    return dst
+
+
+def test_a_still_renders_and_downloads_at_its_size(server, data_dir, tmp_path):
+    href, said = render_on_page(server, data_dir / "home.png")
+    assert href is not None, said
+    assert "1 rendered" in said
+    got = read_image(download(href, tmp_path / "out.png"))
+    plate = read_image(data_dir / "home.png")
+    assert got.rgb.shape == plate.rgb.shape
+    assert np.abs(got.rgb - plate.rgb).mean() > 0.05  # the look, not the plate
+
+
+def test_a_bad_upload_shows_its_one_line_error(server, tmp_path):
+    bad = tmp_path / "notes.png"
+    bad.write_text("not a picture")
+    href, said = render_on_page(server, bad)
+    assert href is None
+    assert "notes.png" in said and "not a decodable image" in said and "Traceback" not in said
+
+
+def test_two_tabs_render_a_movie_at_once_and_both_get_every_frame(server, tmp_path):
+    movie = tmp_path / "clip.mov"
+    make_movie(movie, n=10, size=(96, 64), alpha=False, audio=False)
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: render_on_page(server, movie), range(2)))
+    for k, (href, said) in enumerate(results):
+        assert href is not None, said
+        assert "10 rendered" in said
+        info = probe_movie(str(download(href, tmp_path / f"out{k}.mp4")))
+        assert (info.width, info.height, info.frame_count) == (96, 64, 10)
