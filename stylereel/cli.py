@@ -291,21 +291,26 @@ def looks(
         typer.echo(f"sheet: {write_looks_sheet(sheet)}")
 
 
-EXPORT_FORMATS = {"onnx": ".onnx"}
+EXPORT_FORMATS = {"onnx": ".onnx", "flame": ".onnx"}
 
 
 @app.command()
 def export(
     model: str = typer.Argument(..., help="run or model directory, or a built-in look's name (stylereel looks)"),
     output: Path = typer.Option(..., "-o", "--output", help="the file to write, e.g. look.onnx"),
-    format_: str = typer.Option("onnx", "--format", help="onnx: one self-contained file for ONNX Runtime, Flame and other engines"),
+    format_: str = typer.Option("onnx", "--format", help="onnx: one self-contained file (strength and look mix as inputs); "
+                                "flame: the ONNX file with them baked in, and the JSON sidecar Flame's Inference node reads"),
+    look: Optional[str] = typer.Option(None, help="flame: the look or mix baked in (ink, or ink=0.7,fauve=0.3); default the model's first"),
+    look_strength: float = typer.Option(1.0, "--strength", help="flame: the strength baked in, 0..1"),
 ) -> None:
     """Write a look for another runtime (inputs, encoding and looks in the file's metadata)."""
     if format_ not in EXPORT_FORMATS:
         _fail(f"--format: expected one of {', '.join(EXPORT_FORMATS)}, got {format_!r}")
     if output.suffix.lower() != EXPORT_FORMATS[format_]:
         _fail(f"{output}: an {format_} export is written as {EXPORT_FORMATS[format_]}")
-    from stylereel.export.onnx import export_onnx
+    if format_ == "onnx" and (look is not None or look_strength != 1.0):
+        _fail("--look and --strength are inputs of an onnx export (set them where it runs); they are baked into --format flame")
+    from stylereel.export.onnx import export_flame, export_onnx
     from stylereel.model import load_model
 
     where = Path(model)
@@ -314,6 +319,17 @@ def export(
 
         where = look_dir(model)  # a built-in look by name (a one-line error, with a suggestion, for any other)
     net, info = load_model(where)
+    if format_ == "flame":
+        mix = None
+        if look is not None:
+            if not getattr(net, "looks", None):
+                _fail(f"--look {look!r}: {model} holds one look; --look picks among a multi-look model's looks")
+            from stylereel.render.look_map import parse_mix
+
+            mix = parse_mix(look, [n for n in net.looks if n != "none"])
+        onnx_file, sidecar = export_flame(net, info, output, str(model), look_strength, mix)
+        typer.echo(f"{onnx_file}: for Flame's Inference node, with {sidecar.name} beside it (docs/flame.md)")
+        return
     meta = export_onnx(net, info, output, str(model))
     looks = json.loads(meta["looks"])
     typer.echo(f"{output}: {format_}, inputs {', '.join(json.loads(meta['inputs']))}" + (f"; looks {', '.join(looks)}" if looks else ""))

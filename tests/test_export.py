@@ -108,3 +108,23 @@ def test_bad_export_requests_are_one_line_errors(tmp_path, args, needle):
     r = subprocess.run([sys.executable, "-m", "stylereel.cli", "export", *args], capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode == 2 and needle in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_flame_export_bakes_strength_and_mix_and_writes_the_sidecar(tmp_path, guided_model):
+    full, flame = tmp_path / "full.onnx", tmp_path / "flame" / "ink_fauve.onnx"
+    assert cli("export", "ink", "-o", full).returncode == 0
+    r = cli("export", "ink", "--format", "flame", "--look", "ink=0.7,fauve=0.3", "--strength", "0.6", "-o", flame)
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in flame.parent.iterdir()) == ["ink_fauve.json", "ink_fauve.onnx"]
+    sidecar = json.loads(flame.with_suffix(".json").read_text())["ModelDescription"]
+    assert sidecar["SupportsSceneLinear"] is False and sidecar["Padding"] == 1
+    assert [i["Name"] for i in sidecar["Inputs"]] == [i.name for i in ort.InferenceSession(str(flame)).get_inputs()] == ["image"]
+    assert sidecar["Outputs"][0]["Name"] == "image_out" and sidecar["Outputs"][0]["Channels"] == "RGB"
+    looks = json.loads({p.key: p.value for p in onnx.load(str(full)).metadata_props}["looks"])
+    mix = torch.zeros(1, len(looks))
+    mix[0, looks.index("ink")], mix[0, looks.index("fauve")] = 0.7, 0.3
+    image = torch.rand(1, 3, 67, 101)
+    want = run_onnx(full, {"image": image, "strength": torch.tensor([[0.6]]), "look": mix})
+    assert np.abs(run_onnx(flame, {"image": image}) - want).max() <= 1e-5
+    r = cli("export", guided_model, "--format", "flame", "-o", tmp_path / "g.onnx")
+    assert r.returncode == 2 and "Flame's Inference node gives it images only" in r.stderr
