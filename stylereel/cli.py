@@ -291,7 +291,7 @@ def looks(
         typer.echo(f"sheet: {write_looks_sheet(sheet)}")
 
 
-EXPORT_FORMATS = {"onnx": ".onnx", "flame": ".onnx"}
+EXPORT_FORMATS = {"onnx": ".onnx", "flame": ".onnx", "torchscript": ".pt"}
 
 
 @app.command()
@@ -299,9 +299,10 @@ def export(
     model: str = typer.Argument(..., help="run or model directory, or a built-in look's name (stylereel looks)"),
     output: Path = typer.Option(..., "-o", "--output", help="the file to write, e.g. look.onnx"),
     format_: str = typer.Option("onnx", "--format", help="onnx: one self-contained file (strength and look mix as inputs); "
-                                "flame: the ONNX file with them baked in, and the JSON sidecar Flame's Inference node reads"),
-    look: Optional[str] = typer.Option(None, help="flame: the look or mix baked in (ink, or ink=0.7,fauve=0.3); default the model's first"),
-    look_strength: float = typer.Option(1.0, "--strength", help="flame: the strength baked in, 0..1"),
+                                "flame: the ONNX file with them baked in, and the JSON sidecar Flame's Inference node reads; "
+                                "torchscript: for Nuke's Inference node (CatFileCreator), strength a knob"),
+    look: Optional[str] = typer.Option(None, help="flame, torchscript: the look or mix baked in (ink, or ink=0.7,fauve=0.3); default the model's first"),
+    look_strength: float = typer.Option(1.0, "--strength", help="flame: the strength baked in; torchscript: the strength knob's default (0..1)"),
 ) -> None:
     """Write a look for another runtime (inputs, encoding and looks in the file's metadata)."""
     if format_ not in EXPORT_FORMATS:
@@ -310,6 +311,8 @@ def export(
         _fail(f"{output}: an {format_} export is written as {EXPORT_FORMATS[format_]}")
     if format_ == "onnx" and (look is not None or look_strength != 1.0):
         _fail("--look and --strength are inputs of an onnx export (set them where it runs); they are baked into --format flame")
+    if not 0 <= look_strength <= 1:
+        _fail(f"--strength: expected 0 to 1, got {look_strength}")
     from stylereel.export.onnx import export_flame, export_onnx
     from stylereel.model import load_model
 
@@ -319,14 +322,19 @@ def export(
 
         where = look_dir(model)  # a built-in look by name (a one-line error, with a suggestion, for any other)
     net, info = load_model(where)
-    if format_ == "flame":
-        mix = None
-        if look is not None:
-            if not getattr(net, "looks", None):
-                _fail(f"--look {look!r}: {model} holds one look; --look picks among a multi-look model's looks")
-            from stylereel.render.look_map import parse_mix
+    mix = None
+    if look is not None:
+        if not getattr(net, "looks", None):
+            _fail(f"--look {look!r}: {model} holds one look; --look picks among a multi-look model's looks")
+        from stylereel.render.look_map import parse_mix
 
-            mix = parse_mix(look, [n for n in net.looks if n != "none"])
+        mix = parse_mix(look, [n for n in net.looks if n != "none"])
+    if format_ == "torchscript":
+        from stylereel.export.torchscript import export_torchscript
+
+        typer.echo(f"{export_torchscript(net, output, str(model), mix, look_strength)}: for Nuke's Inference node (docs/nuke.md)")
+        return
+    if format_ == "flame":
         onnx_file, sidecar = export_flame(net, info, output, str(model), look_strength, mix)
         typer.echo(f"{onnx_file}: for Flame's Inference node, with {sidecar.name} beside it (docs/flame.md)")
         return

@@ -3,6 +3,7 @@ one ONNX file, loaded in a fresh ONNX Runtime session and compared with the mode
 on sizes nothing else uses; strength and the look mix as inputs; bad requests refused."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -128,3 +129,50 @@ def test_a_flame_export_bakes_strength_and_mix_and_writes_the_sidecar(tmp_path, 
     assert np.abs(run_onnx(flame, {"image": image}) - want).max() <= 1e-5
     r = cli("export", guided_model, "--format", "flame", "-o", tmp_path / "g.onnx")
     assert r.returncode == 2 and "Flame's Inference node gives it images only" in r.stderr
+
+
+def nuke_python():
+    """A Python with torch 1.12.1 (what Nuke 14/15 embed): STYLEREEL_NUKE_PYTHON, else tools/make_nuke_env.sh's folder."""
+    from pathlib import Path
+
+    candidates = [os.environ.get("STYLEREEL_NUKE_PYTHON"), str(Path(__file__).resolve().parent.parent / ".cache" / "nuke-torch112" / "bin" / "python")]
+    return next((c for c in candidates if c and Path(c).is_file()), None)
+
+
+def test_a_torchscript_export_runs_as_nukes_inference_node_runs_it(tmp_path):
+    out = tmp_path / "ink_fauve.pt"
+    r = cli("export", "ink", "--format", "torchscript", "--look", "ink=0.6,fauve=0.4", "--strength", "0.8", "-o", out)
+    assert r.returncode == 0, r.stderr
+    m = torch.jit.load(str(out))
+    assert m.strength == pytest.approx(0.8)  # CatFileCreator shows it as a knob
+    net = load_model(look_dir("ink"))[0]
+    graph = ExportGraph(net)
+    mix = torch.tensor([[0.6 if n == "ink" else 0.4 if n == "fauve" else 0.0 for n in graph.looks]])
+    rgba = torch.rand(1, 4, 67, 101)
+    got = m(rgba)
+    assert got.shape == rgba.shape and torch.equal(got[:, 3], rgba[:, 3])  # alpha untouched
+    with torch.no_grad():
+        assert (got[:, :3] - graph(rgba[:, :3], torch.tensor([[0.8]]), mix)).abs().max() <= 1e-4
+    assert m(rgba.half()).dtype == torch.float16 and m(torch.rand(1, 3, 20, 30)).shape == (1, 3, 20, 30)  # any size
+    m.strength = 0.0
+    assert torch.equal(m(rgba)[:, :3], rgba[:, :3])  # strength 0: the plate
+
+
+def test_the_torchscript_file_loads_and_runs_under_nukes_torch(tmp_path):
+    python = nuke_python()
+    if python is None:
+        pytest.skip("no Python 3.10 with torch 1.12.1 (Nuke 14/15's torch): bash tools/make_nuke_env.sh makes one, "
+                    "or set STYLEREEL_NUKE_PYTHON")
+    out = tmp_path / "look.pt"
+    assert cli("export", "starry_night", "--format", "torchscript", "-o", out).returncode == 0
+    frames = {"odd": torch.rand(1, 3, 67, 101), "hd_rgba": torch.rand(1, 4, 1080, 1920), "tiny": torch.rand(1, 3, 20, 30)}
+    torch.save(frames, tmp_path / "in.pt")
+    m = torch.jit.load(str(out))
+    want = {k: m(v) for k, v in frames.items()}
+    code = ("import sys, torch; m = torch.jit.load(sys.argv[1]); xs = torch.load(sys.argv[2]); "
+            "torch.save({k: m(v) for k, v in xs.items()}, sys.argv[3]); print(torch.__version__)")
+    r = subprocess.run([python, "-c", code, str(out), str(tmp_path / "in.pt"), str(tmp_path / "out.pt")], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.startswith("1.12"), r.stderr
+    got = torch.load(tmp_path / "out.pt")
+    for k in frames:
+        assert (got[k] - want[k]).abs().max() <= 1e-4, k
