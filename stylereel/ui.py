@@ -23,7 +23,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no usage 
 from stylereel.errors import StylereelError  # noqa: E402
 from stylereel.io.frames import IMAGE_EXTENSIONS, read_image  # noqa: E402
 from stylereel.io.video import is_movie  # noqa: E402
-from stylereel.looks import DEFAULT_LOOK, look_dir, model_for, names  # noqa: E402
+from stylereel.looks import DEFAULT_LOOK, model_for, names  # noqa: E402
 from stylereel.render.controls import Controls  # noqa: E402
 from stylereel.render.options import RenderOptions  # noqa: E402
 from stylereel.render.stylize import Stylizer  # noqa: E402

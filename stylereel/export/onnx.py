@@ -10,7 +10,6 @@ the node reads beside it (docs/flame.md)."""
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 
 import torch
@@ -18,7 +17,8 @@ from torch import nn
 
 from stylereel.errors import StylereelError
 from stylereel.export.graph import ExportGraph
-from stylereel.io.atomic import atomic_write_text, temp_path
+from stylereel.export import write_export
+from stylereel.io.atomic import atomic_write_text
 
 OPSET = 17
 FRAME_AXES = {0: "batch", 2: "height", 3: "width"}
@@ -107,12 +107,9 @@ def _write(module: nn.Module, example: tuple, names: list[str], axes: dict, out:
         import onnx
     except ImportError:
         raise StylereelError("an ONNX export needs the onnx package: pip install 'stylereel[export]'") from None
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_path(out)
-    try:
-        with torch.no_grad(), warnings.catch_warnings():  # the exporter's notes on constant folding are not the user's concern
-            warnings.simplefilter("ignore")
+
+    def write(tmp: Path) -> None:
+        with torch.no_grad():
             torch.onnx.export(module, example, str(tmp), input_names=names, output_names=["image_out"],
                               dynamic_axes={**axes, "image_out": FRAME_AXES}, opset_version=OPSET, dynamo=False)
         model = onnx.load(str(tmp))
@@ -120,11 +117,6 @@ def _write(module: nn.Module, example: tuple, names: list[str], axes: dict, out:
             model.metadata_props.add(key=k, value=v)
         onnx.checker.check_model(model)
         onnx.save(model, str(tmp))  # one file: a few MB of weights, far below protobuf's 2 GB limit
-        tmp.replace(out)
-    except StylereelError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - the exporter's own errors, named in one line
-        raise StylereelError(f"{out}: the ONNX export failed ({' '.join(str(exc).split())[:300]})") from None
-    finally:
-        tmp.unlink(missing_ok=True)
+
+    write_export(Path(out), "ONNX", write)
     return meta

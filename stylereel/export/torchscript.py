@@ -11,14 +11,13 @@ torch 1.12.1 where a Python 3.10 with it is at hand)."""
 
 
 
-import warnings
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from stylereel.errors import StylereelError
-from stylereel.io.atomic import temp_path
+from stylereel.export import write_export
 
 
 def _fit(rgb: torch.Tensor, side: int) -> torch.Tensor:
@@ -86,22 +85,12 @@ def export_torchscript(net: nn.Module, out: str | Path, source: str, mix: dict[s
     weights = [float((mix or {looks[0]: 1.0}).get(n, 0.0)) for n in looks] if looks else []
     side = max(getattr(net, "min_side", 1), 64)
     example = (torch.rand(1, 3, 96, 128),) + ((torch.rand(1, len(looks) + 1, 96, 128),) if looks else ())
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_path(out)
-    try:
-        with torch.no_grad(), warnings.catch_warnings():  # the tracer's notes on shape arithmetic: sizes stay dynamic here
-            warnings.simplefilter("ignore")
+
+    def write(tmp: Path) -> None:
+        with torch.no_grad():
             traced = torch.jit.trace(net, example, check_trace=False)
             wrapper = (NukeLooks(traced, torch.tensor([weights], dtype=torch.float32), side, strength) if looks
                        else NukeLook(traced, side, strength))
-            module = torch.jit.script(wrapper)
-        module.save(str(tmp))
-        tmp.replace(out)
-    except StylereelError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - the compiler's own errors, named in one line
-        raise StylereelError(f"{out}: the TorchScript export failed ({' '.join(str(exc).split())[:300]})") from None
-    finally:
-        tmp.unlink(missing_ok=True)
-    return out
+            torch.jit.script(wrapper).save(str(tmp))
+
+    return write_export(Path(out), "TorchScript", write)
