@@ -15,6 +15,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from stylereel.render.stylize import Stylizer  # noqa: E402
 
 PREVIEW_SIDE = 720  # the preview's longer side: quick, and enough to judge a look
 COLOR_MODES = ("none", "luminance", "palette")
+PROGRESS_EVERY = 0.5  # seconds between progress updates to the page (bench/RESULTS.md, "ui")
 
 
 class Session:
@@ -100,7 +102,7 @@ def _inputs(files: list[str], work: Path) -> list[str] | str:
 def _options(strength, look, region_matte, region_look, texture, color, lighting, temporal) -> dict:
     regions = (f"{region_matte}={region_look.strip() or 'none'}",) if region_matte else ()
     return dict(strength=float(strength), regions=regions, temporal=0.4 if temporal else None,
-                controls=Controls(float(texture), None if color == "none" else color, float(lighting)))
+                controls=Controls(float(texture) or None, None if color == "none" else color, float(lighting)))
 
 
 def preview(looks: Looks, files, choice, model_path, look, strength, region_matte, region_look, texture, color, lighting):
@@ -162,19 +164,25 @@ def render(looks: Looks, session: Session, files, choice, model_path, look, stre
     plan = stylizer.plan(src, out, options=o)
     progress((0, len(plan.render)), desc="rendering", unit="frames")
 
-    def heard(p) -> None:
-        progress((p.finished, p.total), desc=f"frame {p.number}: {p.status}", unit="frames")
+    last = [0.0]
+
+    def heard(p) -> None:  # a few updates a second: each one is redrawn by the browser, on the same cores
+        now = time.monotonic()
+        if now - last[0] >= PROGRESS_EVERY or p.finished == p.total:
+            last[0] = now
+            progress((p.finished, p.total), desc=f"frame {p.number}: {p.status}", unit="frames")
 
     with lock:
         report = stylizer.run(plan, heard, session.cancel)
     if report.cancelled:
         raise StylereelError(f"cancelled after {len(report.done)} of {len(plan.render)} frames")
-    if report.failed:
+    if report.failed and not report.done:
         raise StylereelError("; ".join(list(report.failed.values())[:3]))
+    summary = report.summary() + "".join(f"\n{p}" for p in list(report.failed.values())[:3])  # as the CLI, which also exits 3
     if out.is_dir():
         archive = shutil.make_archive(str(out), "zip", out)
-        return archive, report.summary()
-    return str(out), report.summary()
+        return archive, summary
+    return str(out), summary
 
 
 def _path(f) -> str | None:
@@ -236,7 +244,8 @@ def build(looks: Looks | None = None):
                 with gr.Accordion("Region, colour, lighting, texture, flicker", open=False):
                     region_matte = gr.File(label="Region matte (white: the region)", file_count="single", elem_id="matte")
                     region_look = gr.Textbox(label="The region's look (a look, a mix, or none)", value="none")
-                    texture = gr.Slider(0.25, 4, value=1, step=0.05, label="Texture scale")
+                    texture = gr.Slider(0, 4, value=0, step=0.05,
+                                        label="Texture scale (0: the look as trained; 1: strokes sized for 1080 rows, 2 coarser, 0.5 finer)")
                     color = gr.Dropdown(list(COLOR_MODES), value="none", label="Keep the plate's colour")
                     lighting = gr.Slider(0, 1, value=0, step=0.05, label="Keep the plate's lighting")
                     temporal = gr.Checkbox(value=True, label="Steady a movie along its motion (--temporal)")

@@ -102,6 +102,11 @@ def test_a_still_renders_and_downloads_at_its_size(server, data_dir, tmp_path):
     plate = read_image(data_dir / "home.png")
     assert got.rgb.shape == plate.rgb.shape
     assert np.abs(got.rgb - plate.rgb).mean() > 0.05  # the look, not the plate
+    # the page's defaults render what the CLI's do, pixel for pixel: one render path
+    r = subprocess.run([sys.executable, "-m", "stylereel.cli", "stylize", "--look", "starry_night", data_dir / "home.png",
+                        "-o", tmp_path / "cli.png"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert np.array_equal(read_image(tmp_path / "cli.png").rgb, got.rgb)
 
 
 def test_a_bad_upload_shows_its_one_line_error(server, tmp_path):

@@ -1,0 +1,142 @@
+"""The web UI's cost on a whole clip against the CLI's, same machine, same run.
+
+    python bench/ui.py --data DATA [--rounds 3]
+
+`video/tree.avi`'s 68 frames (320x240, as an H.264 movie) rendered in the built-in Starry Night look with
+--temporal to an H.264 movie: by `stylereel stylize` (wall clock of the command, model
+loading included), and through `stylereel ui` in Debian's headless chromium (wall clock from
+pressing Render all to the result's link, upload before it; the page's model is loaded by a
+first render, as a user's would be by their first). Alternating round by round; medians.
+Writes bench/RESULTS.md, section "ui".
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.results import write_section  # noqa: E402
+from stylereel.io.video import probe_movie  # noqa: E402
+
+
+def clean_copy(src: Path, dst: Path) -> Path:
+    """tree.avi's container counts 444 frames, its stream holds 68: the 68, as a movie that says so."""
+    import av
+
+    from bench.quality_paired import decode
+
+    frames = decode(src)
+    with av.open(str(dst), "w") as o:
+        s = o.add_stream("libx264", rate=25)
+        s.width, s.height, s.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv444p"
+        s.options = {"crf": "10"}
+        for f in frames:
+            for p in s.encode(av.VideoFrame.from_ndarray((f * 255).round().astype("uint8"), format="rgb24")):
+                o.mux(p)
+        for p in s.encode():
+            o.mux(p)
+    return dst
+
+
+def cli_seconds(movie: Path, out: Path) -> tuple[float, float]:
+    """(the whole command, the render itself as its log clocks it)."""
+    import json
+
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "stylereel.cli", "stylize", "--look", "starry_night", str(movie), "-o", str(out),
+                    "--temporal"], check=True, capture_output=True)
+    whole = time.perf_counter() - t0
+    return whole, json.loads(out.with_name(f"{out.stem}.render.json").read_text())["seconds"]
+
+
+def ui_seconds(url: str, movie: Path, dst: Path) -> float:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = "/usr/bin/chromium"
+    for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
+        opts.add_argument(a)
+    d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    try:
+        d.get(url)
+        WebDriverWait(d, 120).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#frames input[type=file]"))
+        d.find_element(By.CSS_SELECTOR, "#frames input[type=file]").send_keys(str(movie))
+        WebDriverWait(d, 60).until(lambda d: movie.stem in d.find_element(By.ID, "frames").text)
+        t0 = time.perf_counter()
+        d.find_element(By.ID, "render").click()
+        link = WebDriverWait(d, 900).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#result a[href]"))[0]
+        seconds = time.perf_counter() - t0
+        with urllib.request.urlopen(link.get_attribute("href")) as r:
+            dst.write_bytes(r.read())
+        return seconds
+    finally:
+        d.quit()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--port", type=int, default=7871)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp).resolve()  # the browser takes absolute paths only
+        movie = clean_copy(args.data / "video" / "tree.avi", tmp / "tree.mp4")
+        frames = probe_movie(str(movie)).frame_count
+        server = subprocess.Popen([sys.executable, "-m", "stylereel.cli", "ui", "--port", str(args.port)],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{args.port}/"
+        try:
+            for _ in range(240):
+                try:
+                    urllib.request.urlopen(url, timeout=2)
+                    break
+                except OSError:
+                    time.sleep(0.5)
+            ui_seconds(url, movie, tmp / "warm.mp4")  # the page loads its model once, as on a user's first render
+            cli, render, ui = [], [], []
+            for r in range(args.rounds):
+                whole, inner = cli_seconds(movie, tmp / f"cli{r}.mp4")
+                cli.append(whole)
+                render.append(inner)
+                ui.append(ui_seconds(url, movie, tmp / f"ui{r}.mp4"))
+                print(f"round {r}: cli {cli[-1]:.1f} s (render {inner:.1f} s), ui {ui[-1]:.1f} s", flush=True)
+            same = all(probe_movie(str(tmp / f"{w}{r}.mp4")).frame_count == frames for w in ("cli", "ui") for r in range(args.rounds))
+        finally:
+            server.terminate()
+            server.wait(30)
+    c, k, u = statistics.median(cli), statistics.median(render), statistics.median(ui)
+    lines = [
+        f"`video/tree.avi`'s frames (320x240, {frames} frames, re-encoded to H.264) in the built-in Starry Night look with --temporal, to H.264; "
+        f"{args.rounds} alternating rounds. CLI: the whole `stylereel stylize` command (model loading included). "
+        "UI: from pressing Render all to the result's link in headless chromium (the page's model loaded by an earlier render). "
+        f"Every output has all {frames} frames: {'yes' if same else 'NO'}.",
+        "",
+        "| path | seconds per clip (median) | rounds | ms per frame |",
+        "| --- | --- | --- | --- |",
+        f"| `stylereel stylize`, the whole command | {c:.1f} | {', '.join(f'{v:.1f}' for v in cli)} | {1000 * c / frames:.0f} |",
+        f"| `stylereel stylize`, its render (the log's clock; no start-up, no model loading) | {k:.1f} | "
+        f"{', '.join(f'{v:.1f}' for v in render)} | {1000 * k / frames:.0f} |",
+        f"| `stylereel ui`, Render all to the download link | {u:.1f} | {', '.join(f'{v:.1f}' for v in ui)} | {1000 * u / frames:.0f} |",
+        "",
+        f"UI against the CLI's render: {u / k:.2f}x (what the page adds: upload handling, progress to the browser, "
+        f"the result handed to it); against the whole command: {u / c:.2f}x.",
+    ]
+    write_section("ui", "The web UI against the CLI on one clip", "\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
