@@ -79,8 +79,11 @@ def render_on_page(url: str, path, wait: float = 600) -> tuple[str | None, str]:
         d.find_element(By.CSS_SELECTOR, "#frames input[type=file]").send_keys(str(path))
         WebDriverWait(d, 60).until(lambda d: path.stem in d.find_element(By.ID, "frames").text)  # the page shows the stem and the extension apart
         d.find_element(By.ID, "render").click()
-        done = WebDriverWait(d, wait).until(
-            lambda d: d.find_elements(By.CSS_SELECTOR, "#result a[href]") or d.find_elements(By.CSS_SELECTOR, ".toast-body"))
+        def settled(d):  # the result's link, or an error toast once its text is drawn (it fades in)
+            return (d.find_elements(By.CSS_SELECTOR, "#result a[href]")
+                    or [t for t in d.find_elements(By.CSS_SELECTOR, ".toast-body") if t.text.strip()])
+
+        done = WebDriverWait(d, wait).until(settled)
         if done[0].tag_name == "a":
             return done[0].get_attribute("href"), d.find_element(By.CSS_SELECTOR, "#summary textarea").get_attribute("value")
         return None, done[0].text
