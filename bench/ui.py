@@ -28,6 +28,23 @@ from bench.results import write_section  # noqa: E402
 from stylereel.io.video import probe_movie  # noqa: E402
 
 
+def start_ui(port: int, env: dict | None = None, seconds: float = 120) -> subprocess.Popen:
+    """`stylereel ui` started as a user starts it, once its page answers (a one-line RuntimeError if it exits or hangs)."""
+    proc = subprocess.Popen([sys.executable, "-m", "stylereel.cli", "ui", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+            return proc
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(f"stylereel ui exited: {' '.join(proc.stdout.read().split())[-500:]}") from None
+            time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError(f"stylereel ui did not answer within {seconds:.0f} s")
+
+
 def clean_copy(src: Path, dst: Path) -> Path:
     """tree.avi's container counts 444 frames, its stream holds 68: the 68, as a movie that says so."""
     import av
@@ -95,16 +112,9 @@ def main() -> None:
         tmp = Path(tmp).resolve()  # the browser takes absolute paths only
         movie = clean_copy(args.data / "video" / "tree.avi", tmp / "tree.mp4")
         frames = probe_movie(str(movie)).frame_count
-        server = subprocess.Popen([sys.executable, "-m", "stylereel.cli", "ui", "--port", str(args.port)],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = start_ui(args.port)
         url = f"http://127.0.0.1:{args.port}/"
         try:
-            for _ in range(240):
-                try:
-                    urllib.request.urlopen(url, timeout=2)
-                    break
-                except OSError:
-                    time.sleep(0.5)
             ui_seconds(url, movie, tmp / "warm.mp4")  # the page loads its model once, as on a user's first render
             cli, render, ui = [], [], []
             for r in range(args.rounds):

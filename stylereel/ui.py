@@ -99,7 +99,7 @@ def _inputs(files: list[str], work: Path) -> list[str] | str:
     return stills
 
 
-def _options(strength, look, region_matte, region_look, texture, color, lighting, temporal) -> dict:
+def _options(strength, region_matte, region_look, texture, color, lighting, temporal) -> dict:
     regions = (f"{region_matte}={region_look.strip() or 'none'}",) if region_matte else ()
     return dict(strength=float(strength), regions=regions, temporal=0.4 if temporal else None,
                 controls=Controls(float(texture) or None, None if color == "none" else color, float(lighting)))
@@ -132,7 +132,7 @@ def preview(looks: Looks, files, choice, model_path, look, strength, region_matt
         _shrink(plate, small)
         stylizer, lock, look_opt = looks.get(choice, model_path, look)
         out = work / "after.png"
-        o = RenderOptions(overwrite=True, log=False, look=look_opt, **_options(strength, look, _path(region_matte), region_look,
+        o = RenderOptions(overwrite=True, log=False, look=look_opt, **_options(strength, _path(region_matte), region_look,
                                                                              texture, color, lighting, False))
         with lock:
             report = stylizer.run(stylizer.plan([str(small)], out, options=o))
@@ -160,7 +160,7 @@ def render(looks: Looks, session: Session, files, choice, model_path, look, stre
     else:
         out = work / f"{name}_frames"
     steady = bool(temporal) and isinstance(src, str)  # a movie; stills have no motion to follow
-    o = RenderOptions(look=look_opt, **_options(strength, look, _path(region_matte), region_look, texture, color, lighting, steady))
+    o = RenderOptions(look=look_opt, **_options(strength, _path(region_matte), region_look, texture, color, lighting, steady))
     plan = stylizer.plan(src, out, options=o)
     progress((0, len(plan.render)), desc="rendering", unit="frames")
 
@@ -229,7 +229,6 @@ def build(looks: Looks | None = None):
                 raise gr.Error(f"{exc.filename or ''}: {exc.strerror or exc}".strip(": "), print_exception=False) from None
         return run
 
-    theme = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])  # no web fonts: offline
     with gr.Blocks(title="stylereel") as page:
         gr.Markdown("## stylereel\nDrop frames, pick a look, preview, render, download.")
         with gr.Row():
@@ -278,12 +277,13 @@ def build(looks: Looks | None = None):
             session_of(request).cancel.set()
 
         cancel_btn.click(do_cancel, None, None, queue=False)
-    page.stylereel_theme = theme
     return page
 
 
 def serve(port: int = 7860, host: str = "127.0.0.1", open_browser: bool = False) -> None:
-    page = build()
-    page.queue(default_concurrency_limit=2).launch(server_name=host, server_port=port, inbrowser=open_browser,
-                                                  share=False, theme=page.stylereel_theme, show_error=True,
+    import gradio as gr
+
+    theme = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])  # no web fonts: offline
+    build().queue(default_concurrency_limit=2).launch(server_name=host, server_port=port, inbrowser=open_browser,
+                                                     share=False, theme=theme, show_error=True,
                                                   allowed_paths=[tempfile.gettempdir()])

@@ -7,7 +7,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
@@ -16,6 +15,7 @@ import pytest
 
 from stylereel.io.frames import read_image
 from stylereel.io.video import probe_movie
+from bench.ui import start_ui
 from test_io_formats import make_movie
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -38,22 +38,9 @@ def free_port() -> int:
 def server(tmp_path_factory):
     """The page, started as a user starts it, and stopped after the tests."""
     port, temp = free_port(), tmp_path_factory.mktemp("gradio")
-    env = {**os.environ, "GRADIO_TEMP_DIR": str(temp)}
-    proc = subprocess.Popen([sys.executable, "-m", "stylereel.cli", "ui", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}/"
+    proc = start_ui(port, {**os.environ, "GRADIO_TEMP_DIR": str(temp)})
     try:
-        for _ in range(240):
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    pytest.fail(f"stylereel ui exited: {proc.stdout.read()}")
-                time.sleep(0.5)
-        else:
-            pytest.fail("stylereel ui did not answer within 2 minutes")
-        yield url
+        yield f"http://127.0.0.1:{port}/"
     finally:
         proc.terminate()
         proc.wait(30)
