@@ -117,3 +117,52 @@ def test_two_tabs_render_a_movie_at_once_and_both_get_every_frame(server, tmp_pa
         assert "10 rendered" in said
         info = probe_movie(str(download(href, tmp_path / f"out{k}.mp4")))
         assert (info.width, info.height, info.frame_count) == (96, 64, 10)
+
+
+def learn_on_page(url: str, plate, reference, minutes: str = "0.1") -> tuple[bool, str, str, str]:
+    """Open the page, drop `plate`, open "Learn a new look", drop `reference`, learn for `minutes`; (learnt,
+    the message shown, the model folder and the look the page then selects)."""
+    d = browser()
+    try:
+        d.get(url)
+        WebDriverWait(d, 120).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#frames input[type=file]"))
+        d.find_element(By.CSS_SELECTOR, "#frames input[type=file]").send_keys(str(plate))
+        WebDriverWait(d, 60).until(lambda d: plate.stem in d.find_element(By.ID, "frames").text)
+        d.find_element(By.CSS_SELECTOR, "#learn-accordion .label-wrap").click()
+        WebDriverWait(d, 30).until(lambda d: d.find_element(By.CSS_SELECTOR, "#learn-minutes input[type=number]").is_displayed())
+        d.find_element(By.CSS_SELECTOR, "#references input[type=file]").send_keys(str(reference))
+        WebDriverWait(d, 60).until(lambda d: reference.stem in d.find_element(By.ID, "references").text)
+        minutes_box = d.find_element(By.CSS_SELECTOR, "#learn-minutes input[type=number]")
+        minutes_box.clear()
+        minutes_box.send_keys(minutes + "\t")
+        d.find_element(By.ID, "learn").click()
+        status = lambda d: d.find_element(By.CSS_SELECTOR, "#learn-status textarea").get_attribute("value")  # noqa: E731
+        toasts = lambda d: [t for t in d.find_elements(By.CSS_SELECTOR, ".toast-body") if t.text.strip()]  # noqa: E731
+        WebDriverWait(d, 300).until(lambda d: "learnt" in status(d) or toasts(d))
+        if toasts(d):
+            return False, toasts(d)[0].text, "", ""
+        assert d.find_elements(By.CSS_SELECTOR, "#after img")  # the learnt look on the first frame
+        value = lambda i: d.find_element(By.CSS_SELECTOR, f"#{i} textarea, #{i} input").get_attribute("value")  # noqa: E731
+        return True, status(d), value("model-path"), value("look-mix")
+    finally:
+        d.quit()
+
+
+def test_a_look_learnt_on_the_page_is_the_look_the_cli_renders(server, data_dir, tmp_path):
+    learnt, said, model, look = learn_on_page(server, data_dir / "home.png", data_dir / "starry_night.png")
+    assert learnt, said
+    assert model.endswith("model") and look == "my_look", (model, look)
+    out = tmp_path / "cli.png"
+    r = subprocess.run([sys.executable, "-m", "stylereel.cli", "stylize", model, "--look", look, data_dir / "home.png", "-o", out],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    plate = read_image(data_dir / "home.png").rgb
+    assert np.abs(read_image(out).rgb - plate).mean() > 0.02  # a look, not the plate
+
+
+def test_a_bad_reference_shows_its_one_line_error(server, data_dir, tmp_path):
+    bad = tmp_path / "painting.png"
+    bad.write_text("not a picture")
+    learnt, said, _, _ = learn_on_page(server, data_dir / "home.png", bad)
+    assert not learnt
+    assert "painting.png" in said and "not a decodable image" in said and "Traceback" not in said

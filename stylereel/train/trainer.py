@@ -132,7 +132,9 @@ class Trainer:
 
     # -- the loop ---------------------------------------------------------------
 
-    def fit(self, on_step: Callable[[StepInfo], None] | None = None) -> Path:
+    def fit(self, on_step: Callable[[StepInfo], None] | None = None, stop: threading.Event | None = None) -> Path:
+        """Train until the step or time budget is spent, Ctrl-C / SIGTERM (in the main thread), or `stop` is set
+        (a caller in another thread: the web page's cancel); the state of the last whole step is saved either way."""
         t = self.cfg.train
         self.out.mkdir(parents=True, exist_ok=True)
         atomic_write_text(self.out / "config.yaml", self.cfg.to_yaml())
@@ -143,8 +145,9 @@ class Trainer:
         deadline = start + 60 * t.minutes if t.minutes else None
         if t.snapshot_every and self.step == 0:
             self.save_model(self.out / "snapshots" / "step_000000", 0.0)  # the starting point, for comparison
-        with _stop_requests() as stop, contextlib.closing(writer):
-            while self.step < t.steps and (deadline is None or time.monotonic() < deadline) and not stop.asked:
+        with _stop_requests() as signalled, contextlib.closing(writer):
+            while (self.step < t.steps and (deadline is None or time.monotonic() < deadline) and not signalled.asked
+                   and not (stop is not None and stop.is_set())):
                 losses = self.train_step()
                 if self.step % t.log_every == 0 or self.step == t.steps:
                     for k, v in losses.items():
@@ -158,9 +161,16 @@ class Trainer:
                 if on_step:
                     on_step(StepInfo(self.step, losses, time.monotonic() - start))
         self.save(time.monotonic() - start)
-        if stop.asked:
+        if signalled.asked:
             raise KeyboardInterrupt  # after the state of the last whole step is saved
         return self.out / "model"
+
+    @torch.no_grad()
+    def paint(self, x: torch.Tensor) -> torch.Tensor:
+        """[N, 3, H, W] (sides multiples of 8) -> the look as trained so far (the EMA generator, with the run's
+        fixed inputs), on the CPU: a training preview of a look that takes the frame alone (unpaired, extended)."""
+        batch = self._fill({"plate": x.to(self.device)})
+        return with_extras(self.G_ema, batch)(batch["plate"]).clamp(0, 1).float().cpu()
 
     @torch.no_grad()
     def sample_grid(self) -> torch.Tensor:
