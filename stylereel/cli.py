@@ -1,4 +1,4 @@
-"""`stylereel train | stylize | eval | demo | looks | export | ui | bench speed`.
+"""`stylereel train | stylize | farm-job | eval | demo | looks | export | ui | bench speed`.
 
 The only module that reads argv or prints. Config overrides are written
 `--section.key=value` (e.g. `--train.lr_g=2e-4 --loss.adversarial.d_loss=hinge`).
@@ -142,6 +142,7 @@ def stylize(
     region: List[str] = typer.Option([], help="MATTE=LOOK: a region's own look (or none) from a matte file, a sequence numbered like the shot, or 'alpha'; repeatable"),
     output: Path = typer.Option(..., "-o", "--output", help="a file (one still), a folder (stills), a pattern out/shot_look.####.exr, or a movie (.mov ProRes, .mp4 H.264)"),
     frames: Optional[str] = typer.Option(None, help="frame range of a sequence or movie: 1001-1100, 1001-1100x2, 1001,1005,1010-1020"),
+    only: Optional[str] = typer.Option(None, help="render only these of the shot's frames (a farm task's share; --frames names the whole shot); under --temporal the frames before them are rendered unwritten first, so shares join seamlessly"),
     overwrite: bool = typer.Option(False, help="render frames whose output exists again (default: skip them, so a stopped render resumes)"),
     colorspace_in: Optional[str] = typer.Option(None, "--colorspace-in", help="OCIO colour space or role of the input (default: scene_linear for EXR, sRGB otherwise)"),
     colorspace_out: Optional[str] = typer.Option(None, "--colorspace-out", help="OCIO colour space or role of the output (default: by output format, as for input)"),
@@ -196,6 +197,10 @@ def stylize(
                             both_ways=both_ways, keyframes=keyframes, controls=Controls(texture_scale, preserve_color, preserve_lighting),
                             look=look, strength=look_strength, regions=tuple(region), progress=True)
     plan = make_plan(open_source(list(inputs), frames), output, options=options)  # checked whole before the model loads
+    if only is not None:
+        from stylereel.io.sequence import parse_frames
+
+        plan = plan.part(parse_frames(only))
     if tile is not None and not tile >= 0.25:
         _fail(f"--tile: expected at least 0.25 megapixels, got {tile}")
     stylizer = Stylizer(model, device=device, tile_pixels=round(tile * 1e6) if tile else None)
@@ -210,6 +215,64 @@ def stylize(
     typer.echo(f"{report.output}: {report.summary()}" + (f" (log: {report.log})" if report.log else ""))
     if report.failed:
         raise typer.Exit(3)
+
+
+# stylize options a farm task may not take: the job sets them per task, or they would break a retried task
+FARM_OWN = {"--frames", "--only", "-o", "--output", "--overwrite", "--both-ways"}
+
+
+@app.command("farm-job", context_settings=OVERRIDES)
+def farm_job(
+    ctx: typer.Context,
+    model: str = typer.Argument(..., help="a run or model directory, or a built-in look's name"),
+    shot: str = typer.Argument(..., help="the plates: a sequence pattern (plate.####.exr) or a movie"),
+    output: str = typer.Option(..., "--output", help="the rendered frames: a sequence pattern, e.g. out/plate_look.####.exr"),
+    job: Path = typer.Option(..., "-o", "--job", help="the Open Job Description template to write (job.yaml)"),
+    frames: Optional[str] = typer.Option(None, help="the shot's frames (default: all of them): 1001-1100, 1001-1100x2"),
+    chunk: int = typer.Option(10, help="frames per task"),
+    name: Optional[str] = typer.Option(None, help="the job's name on the farm"),
+) -> None:
+    """Write an Open Job Description job rendering SHOT, CHUNK frames per task (`openjd run JOB`, AWS Deadline Cloud).
+    Options after `--` are stylize's, for every task: farm-job MODEL SHOT --output ... -o job.yaml -- --temporal"""
+    from stylereel.farm import job_template, write_job
+    from stylereel.io.media import open_source
+    from stylereel.model import ModelError, resolve_model_dir
+    from stylereel.render.options import RenderOptions
+    from stylereel.render.plan import make_plan
+
+    options = list(ctx.args)
+    own = [a for a in options if a.split("=")[0] in FARM_OWN]
+    if own:
+        _fail(f"{own[0]}: the job sets it for each task (farm-job takes --frames and --output itself)")
+    if chunk < 1:
+        _fail(f"--chunk: expected at least 1 frame per task, got {chunk}")
+    try:
+        model_dir = resolve_model_dir(model)
+    except ModelError:
+        from stylereel.looks import look_dir, names
+
+        if model not in names():
+            raise
+        model_dir = look_dir(model)
+    stylize_cmd = typer.main.get_command(app).commands["stylize"]
+    try:  # the options every task will run with, read now as stylize reads them
+        stylize_cmd.make_context("stylize", [str(model_dir), shot, "-o", output, *options])
+    except typer.exceptions.TyperException as e:  # typer's own click: a usage error, as stylize would print it
+        _fail(f"stylize options after --: {e.format_message()}")
+    source = open_source(shot, frames)
+    numbers = list(source.numbers)
+    make_plan(source, output, options=RenderOptions()).chunks(1)  # refused now: a movie output, a bad pattern
+    here = job.resolve().parent  # OpenJD joins a PATH parameter's default to the template's folder
+
+    def where(p) -> str:  # relative inside the template's folder, else absolute
+        p = Path(p).resolve()
+        return p.relative_to(here).as_posix() if p.is_relative_to(here) else str(p)
+
+    paths = {"Model": where(model_dir), "Shot": where(shot), "Output": where(output)}
+    _, params = write_job(job, job_template(paths, numbers, chunk, options, name), paths)
+    tasks = -(-len(numbers) // chunk)
+    typer.echo(f"{job}: {len(numbers)} frames of {shot} in {tasks} task{'s' if tasks != 1 else ''} of up to {chunk}; "
+               f"run it here: openjd run {job} -p file://{params}")
 
 
 @app.command("eval")

@@ -143,25 +143,36 @@ class RenderPlan:
 
     def chunks(self, n: int) -> list["RenderPlan"]:
         """The frames to render cut into at most `n` runs of consecutive frames, each a plan of its own
-        that another process may run at the same time; under `--temporal` each first renders, unwritten,
-        the `prime_frames` before it (and warms the steadied plate on `STEADY_WARMUP` more)."""
+        (`part`) that another process may run at the same time."""
         if n < 1:
             raise RenderError(f"chunks: expected at least 1, got {n}")
+        size = math.ceil(len(self.render) / n) if self.render else 1
+        parts = [self.part(self.render[k : k + size]) for k in range(0, len(self.render), size)] or [self.part([])]
+        return [replace(parts[0], skipped=self.skipped), *parts[1:]]  # the frames already done, counted once
+
+    def part(self, frames: list[int]) -> "RenderPlan":
+        """The plan for these of its frames alone (a chunk, a farm task's frames), which another process may
+        run at the same time as the rest: frames whose output exists stay skipped; under `--temporal` it first
+        renders, unwritten, the `prime_frames` before its first frame (unless that is the render's own first
+        frame, which a whole render starts fresh too) and warms the steadied plate on `STEADY_WARMUP` more."""
         if self.destination.kind == "movie":
             raise RenderError(f"{self.destination.path}: a movie is written by one process; render a sequence to split the work")
         index = {num: i for i, num in enumerate(self.numbers)}
-        todo = sorted(index[num] for num in self.render)
-        size = math.ceil(len(todo) / n) if todo else 1
+        outside = [f for f in frames if f not in index]
+        if outside:
+            raise RenderError(f"frames {format_frames(outside)} are not frames of the shot as planned ({format_frames(self.numbers)})")
+        wanted = set(frames)
+        part = [index[num] for num in self.render if num in wanted]
+        at = lambda idx: [self.numbers[i] for i in idx]  # noqa: E731
+        skipped = [num for num in self.skipped if num in wanted]
+        if not part:
+            return replace(self, render=[], skipped=skipped, context=[], steady=[], prime=[], _opened=self._opened)
         on_disk = {index[c] for c in self.context}
-        out = []
-        for k in range(0, len(todo), size):
-            part = todo[k : k + size]
-            context, prime = _warm_up(part, on_disk, self.options.temporal if k > 0 else None)
-            steady = _steady(context + prime[:1], set(part) | set(prime))
-            at = lambda idx: [self.numbers[i] for i in idx]  # noqa: E731
-            out.append(replace(self, render=at(part), skipped=self.skipped if k == 0 else [], context=at(context),
-                               steady=at(steady), prime=at(prime), _opened=self._opened))
-        return out
+        first = index[self.render[0]] == part[0]
+        context, prime = _warm_up(part, on_disk, None if first else self.options.temporal)
+        steady = _steady(context + prime[:1], set(part) | set(prime))
+        return replace(self, render=at(part), skipped=skipped, context=at(context), steady=at(steady), prime=at(prime),
+                       _opened=self._opened)
 
     def to_dict(self) -> dict:
         return {"stylereel_plan": 1, "source": self.source, "frames": self.frames, "numbers": self.numbers,
