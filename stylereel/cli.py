@@ -63,6 +63,7 @@ def train(
     size: Optional[int] = typer.Option(None, help="training crop size in pixels"),
     config: Optional[Path] = typer.Option(None, help="YAML config file"),
     resume: bool = typer.Option(False, help="continue the run in --out from its last checkpoint"),
+    nproc: int = typer.Option(1, help="train in N processes (torchrun; gloo on CPU, nccl with one GPU each): the global batch (data.batch) split between them"),
     dry_run: bool = typer.Option(False, "--dry-run", help="print the resolved config and exit"),
 ) -> None:
     """Train a look: unpaired (--content/--style) or paired keyframes (--pairs)."""
@@ -96,18 +97,49 @@ def train(
     if dry_run:
         typer.echo(cfg.to_yaml(), nl=False)
         return
+    if nproc != 1:  # checked here, once, before the processes start
+        if nproc < 1 or cfg.data.batch % nproc:
+            _fail(f"--nproc {nproc}: " + ("expected at least 1 process" if nproc < 1 else
+                  f"data.batch {cfg.data.batch} cannot be split evenly between {nproc} processes"))
+        _torchrun(nproc)
     model_dir = _fit(cfg, out, resume)
     typer.echo(f"model: {model_dir}")
+
+
+def _torchrun(nproc: int) -> None:
+    """This `train` command again in `nproc` processes under torchrun (one machine), then exit with its status."""
+    import os
+    import subprocess
+
+    if "WORLD_SIZE" in os.environ:
+        _fail("--nproc: already running under torchrun; give the process count to torchrun alone")
+    argv, skip = [], False
+    for a in sys.argv[1:]:
+        if skip:
+            skip = False
+        elif a == "--nproc":
+            skip = True
+        elif not a.startswith("--nproc="):
+            argv.append(a)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}", "-m", "stylereel.cli", *argv]
+    raise typer.Exit(subprocess.run(cmd).returncode)
 
 
 def _fit(cfg, out: Path, resume: bool) -> Path:
     from tqdm import tqdm
 
     from stylereel.io.frames import check_writable
+    from stylereel.train.distributed import leave
     from stylereel.train.trainer import Trainer
 
     check_writable(out)  # a read-only or full place is refused before the data loads
     trainer = Trainer(cfg, out, resume=resume)
+    if not trainer.world.main:  # one progress bar and one report: rank 0's
+        try:
+            trainer.fit()
+            raise typer.Exit(0)
+        finally:
+            leave()
     # With a time budget the bar runs on seconds (its ETA is the budget); otherwise on steps.
     timed = cfg.train.minutes is not None
     total = round(cfg.train.minutes * 60) if timed else cfg.train.steps
@@ -132,6 +164,7 @@ def _fit(cfg, out: Path, resume: bool) -> Path:
         raise
     finally:
         bar.close()
+        leave()
 
 
 @app.command()

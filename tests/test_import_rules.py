@@ -28,7 +28,8 @@ RULES = {
     "demo": {"render", "io", "looks"},
     "benchmark": {"benchmark", "nets", "render"},
     "export": {"export", "io"},
-    "ui": {"render", "io", "looks"},
+    "ui": {"render", "io", "looks", "run", "train", "data", "nets"},  # learning a look on the page: the trainer
+    "farm": {"io"},
 }
 
 

@@ -47,7 +47,8 @@ def gram_targets(features: Callable[[torch.Tensor], Feats], images: Iterable[tor
 def content_loss(x: Feats, y: Feats, layers: Sequence[str]) -> torch.Tensor:
     """Mean over `layers` of the MSE between feature maps (the perceptual loss of
     Johnson et al. 2016), relative to the target's mean square so every layer, and
-    the loss weight, is in natural units.
+    the loss weight, is in natural units; per crop, then averaged over the batch, so a
+    batch split between processes (`train/distributed.py`) gives the same gradient.
 
     >>> f = {"a": torch.zeros(1, 2, 4, 4)}
     >>> float(content_loss(f, {"a": torch.ones(1, 2, 4, 4)}, ["a"]))
@@ -56,7 +57,8 @@ def content_loss(x: Feats, y: Feats, layers: Sequence[str]) -> torch.Tensor:
     total = 0.0
     for k in layers:
         t = y[k].detach()
-        total = total + F.mse_loss(x[k], t) / t.square().mean().clamp_min(1e-8)
+        err, energy = (x[k] - t).square().flatten(1).mean(1), t.square().flatten(1).mean(1).clamp_min(1e-8)
+        total = total + (err / energy).mean()
     return total / len(layers)
 
 

@@ -33,6 +33,7 @@ from stylereel.nets.adain import TEACHERS
 from stylereel.nets.discriminator import build_discriminator
 from stylereel.nets.generator import build_generator, load_base_weights
 from stylereel.train.checkpoint import STATE_FILE, load_state, save_state
+from stylereel.train.distributed import any_of, average_gradients, broadcast_state, checksums, join
 
 
 @dataclass
@@ -58,9 +59,12 @@ NEW_LOOK_LR = 1e-2
 class Trainer:
     def __init__(self, cfg: RunConfig, out_dir: str | Path, resume: bool = False):
         self.cfg, self.out = copy.deepcopy(cfg), Path(out_dir)
-        self.device = pick_device(cfg.train.device)
+        self.world, self.device = join(pick_device(cfg.train.device))
         torch.manual_seed(cfg.train.seed)
         m, t = self.cfg.model, self.cfg.train
+        if self.cfg.data.batch % self.world.size:
+            raise StylereelError(f"data.batch: {self.cfg.data.batch} crops cannot be split evenly between {self.world.size} "
+                                 "processes (the global batch is cut into one slice per process)")
 
         # Data: decoded once, cropped on the training thread from a seeded generator.
         self.gen = torch.Generator().manual_seed(t.seed)
@@ -96,12 +100,16 @@ class Trainer:
         self.saved_step: int | None = None  # the step of the last state written by this process
         if resume:
             self._load(load_state(self.out / STATE_FILE))
+        broadcast_state([self.G, self.G_ema] + ([self.D] if self.D is not None else []), self.world)
 
     # -- one step ---------------------------------------------------------------
 
     def train_step(self) -> dict[str, float]:
         self.G.train()
-        batch = self._fill({k: v.to(self.device) for k, v in self.data.sample(self.cfg.data.batch, self.gen).items()})
+        # every process draws the same global batch and keeps its slice: together, one process's step
+        n = self.cfg.data.batch // self.world.size
+        batch = self.data.sample(self.cfg.data.batch, self.gen)
+        batch = self._fill({k: v[self.world.rank * n : (self.world.rank + 1) * n].to(self.device) for k, v in batch.items()})
         s = self.objective.step(batch, with_extras(self.G, batch), self.D)
         s.fake  # the generator runs once; the critic sees it detached, the terms with gradients
         losses = {}
@@ -110,12 +118,14 @@ class Trainer:
             d_loss = self.objective.critic_loss(s)
             self.opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
+            average_gradients(self.D.parameters(), self.world)
             self.opt_d.step()
             losses["d"] = d_loss.item()
             self.D.requires_grad_(False)  # no D grads from the G step
         g_loss, parts = self.objective.generator_loss(s)
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
+        average_gradients(self.G.parameters(), self.world)
         self.opt_g.step()
         self._update_ema()
         self.step += 1
@@ -135,28 +145,31 @@ class Trainer:
     def fit(self, on_step: Callable[[StepInfo], None] | None = None, stop: threading.Event | None = None) -> Path:
         """Train until the step or time budget is spent, Ctrl-C / SIGTERM (in the main thread), or `stop` is set
         (a caller in another thread: the web page's cancel); the state of the last whole step is saved either way."""
-        t = self.cfg.train
-        self.out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(self.out / "config.yaml", self.cfg.to_yaml())
-        from torch.utils.tensorboard import SummaryWriter
+        t, main = self.cfg.train, self.world.main
+        if main:  # with several processes, rank 0 alone writes
+            self.out.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(self.out / "config.yaml", self.cfg.to_yaml())
+            from torch.utils.tensorboard import SummaryWriter
 
-        writer = SummaryWriter(str(self.out / "tb"), purge_step=self.step)
+            writer = SummaryWriter(str(self.out / "tb"), purge_step=self.step)
+        else:
+            writer = None
         start = time.monotonic()
         deadline = start + 60 * t.minutes if t.minutes else None
-        if t.snapshot_every and self.step == 0:
+        if main and t.snapshot_every and self.step == 0:
             self.save_model(self.out / "snapshots" / "step_000000", 0.0)  # the starting point, for comparison
-        with _stop_requests() as signalled, contextlib.closing(writer):
-            while (self.step < t.steps and (deadline is None or time.monotonic() < deadline) and not signalled.asked
-                   and not (stop is not None and stop.is_set())):
+        with _stop_requests() as signalled, contextlib.closing(writer) if writer else contextlib.nullcontext():
+            while self.step < t.steps and not any_of((deadline is not None and time.monotonic() >= deadline) or bool(signalled.asked)
+                                                     or (stop is not None and stop.is_set()), self.world, self.device):
                 losses = self.train_step()
-                if self.step % t.log_every == 0 or self.step == t.steps:
+                if writer and (self.step % t.log_every == 0 or self.step == t.steps):
                     for k, v in losses.items():
                         writer.add_scalar(f"loss/{k}", v, self.step)
-                if self.step % t.sample_every == 0:
+                if writer and self.step % t.sample_every == 0:
                     writer.add_image("samples", self.sample_grid(), self.step)
                 if self.step % t.checkpoint_every == 0:
                     self.save(time.monotonic() - start)
-                if t.snapshot_every and self.step % t.snapshot_every == 0:
+                if main and t.snapshot_every and self.step % t.snapshot_every == 0:
                     self.save_model(self.out / "snapshots" / f"step_{self.step:06d}", time.monotonic() - start)
                 if on_step:
                     on_step(StepInfo(self.step, losses, time.monotonic() - start))
@@ -207,6 +220,11 @@ class Trainer:
     # -- artifacts --------------------------------------------------------------
 
     def save(self, elapsed_s: float | None = None) -> None:
+        """The training state and the model, written by rank 0 (every process calls it: the weights' checksums
+        of all processes are gathered into the state, equal while they stay in step)."""
+        sums = checksums([self.G, self.G_ema], self.world, self.device)
+        if not self.world.main:
+            return
         state = {
             "step": self.step,
             "G": self.G.state_dict(),
@@ -218,6 +236,8 @@ class Trainer:
             "rng_torch": torch.get_rng_state(),
             "rng_cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
             "config": self.cfg.to_dict(),
+            "processes": self.world.size,
+            "checksums": sums,
         }
         save_state(self.out / STATE_FILE, state)
         self.saved_step = self.step
@@ -235,6 +255,9 @@ class Trainer:
         save_model(model_dir, self.G_ema, info, self.grams or None, self.objective.trunk_name)
 
     def _load(self, state: dict) -> None:
+        if state.get("processes", 1) != self.world.size:
+            raise StylereelError(f"{self.out}: trained by {state.get('processes', 1)} process(es), resumed by {self.world.size}; resume it "
+                                 f"with --nproc {state.get('processes', 1)} (each process's slice of the data is fixed by their number)")
         self.step = state["step"]
         self.G.load_state_dict(state["G"])
         self.G_ema.load_state_dict(state["G_ema"])
