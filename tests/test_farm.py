@@ -2,6 +2,7 @@
 executes here, task by task, as a farm would; the frames equal a local render of the same shot;
 a retried task skips what is done; bad requests are refused with one line before anything runs."""
 
+import json
 import os
 import re
 import shutil
@@ -54,6 +55,8 @@ def test_an_openjd_job_renders_the_shot_as_a_local_render_does(shot, tmp_path):
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     rendered = [int(m) for m in re.findall(r": (\d+) rendered, ", done.stdout)]
     assert rendered == [5, 5], rendered  # two tasks of 5 frames
+    log = json.loads((tmp_path / "farm" / "plate_look.render.json").read_text())  # one log, every task's frames in it
+    assert sorted(int(k) for k, v in log["frames"].items() if v["status"] == "done") == list(FRAMES)
 
     local = tmp_path / "local" / "plate_look.####.exr"
     r = cli("stylize", "--look", "starry_night", shot, "-o", local, "--temporal")

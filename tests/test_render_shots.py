@@ -243,6 +243,8 @@ def test_two_renders_into_one_folder_share_the_shot_without_rendering_a_frame_tw
     assert sorted(p.name for p in (tmp_path / "out").glob("o.*.png")) == [f"o.{n:04d}.png" for n in range(1, 61)]
     assert not list((tmp_path / "out").glob(".*"))  # no claims or temp files left behind
     assert all(read_image(p).rgb.shape == photo.shape for p in (tmp_path / "out").glob("o.*.png"))
+    log = json.loads((tmp_path / "out" / "o.render.json").read_text())  # the shared log: both renders' records
+    assert sorted(int(k) for k, v in log["frames"].items() if v["status"] == "done") == list(range(1, 61))
 
 
 def test_training_sees_an_exr_plate_as_the_render_does(tmp_path):

@@ -88,11 +88,14 @@ class RenderReport:
 
 
 class _Log:
-    """The render log: rewritten atomically every few seconds and at the end."""
+    """The render log: rewritten atomically every few seconds and at the end. Several renders may share
+    it (processes sharing a shot, farm tasks): each write merges this render's records into the log on disk
+    as it is then, a frame's outcome ("done", "failed") over another render's "skipped"."""
 
     def __init__(self, path: Path | None, header: dict):
         self.path, self.header = path, header
         self.frames: dict[str, dict] = {}
+        self.mine: dict[str, dict] = {}  # what this render recorded
         self.failed: str | None = None  # why the last write of the log failed
         if path is not None and path.is_file():  # a resumed render keeps what earlier runs recorded
             try:
@@ -102,13 +105,19 @@ class _Log:
         self._last = 0.0
 
     def record(self, number: int, status: str, **info) -> None:
-        self.frames[str(number)] = {"status": status, **info}
+        self.frames[str(number)] = self.mine[str(number)] = {"status": status, **info}
         if time.monotonic() - self._last > 5:
             self.write()
 
     def write(self, **extra) -> None:
         self._last = time.monotonic()
         if self.path is not None:
+            try:
+                disk = json.loads(self.path.read_text()).get("frames", {}) if self.path.is_file() else {}
+            except (OSError, ValueError):
+                disk = {}
+            self.frames = {**self.frames, **disk, **{k: v for k, v in self.mine.items()
+                                                     if not (v["status"] == "skipped" and k in disk)}}
             try:
                 atomic_write_text(self.path, json.dumps({**self.header, **extra, "frames": self.frames}, indent=1) + "\n")
             except OSError as exc:  # a full disk must not stop the frames: the log is rewritten whole next time
