@@ -113,9 +113,8 @@ def _options(strength, region_matte, region_look, texture, color, lighting, temp
                 controls=Controls(float(texture) or None, None if color == "none" else color, float(lighting)))
 
 
-def _first_still(files, work: Path) -> Path:
-    """The first frame of what was dropped, as a still in `work` (a movie's first frame) or the file itself."""
-    src = _inputs([_path(f) for f in files or []], work)
+def _first_still(src: list[str] | str, work: Path) -> Path:
+    """The first frame of a render source (`_inputs`): a movie's, as a still in `work`, or the first still."""
     if not isinstance(src, str):
         from stylereel.io.frames import list_images
 
@@ -153,7 +152,7 @@ def preview(looks: Looks, files, choice, model_path, look, strength, region_matt
     """The first frame, before and after, at most PREVIEW_SIDE on its longer side."""
     work = Path(tempfile.mkdtemp(prefix="stylereel-ui-"))
     try:
-        still = _first_still(files, work)
+        still = _first_still(_inputs([_path(f) for f in files or []], work), work)
         stylizer, lock, look_opt = looks.get(choice, model_path, look)
         return _look_of(stylizer, lock, look_opt, still, work, strength=strength, region_matte=_path(region_matte),
                         region_look=region_look, texture=texture, color=color, lighting=lighting)
@@ -182,7 +181,7 @@ def learn(looks: Looks, session: Session, files, references, name, mode, minutes
         raise StylereelError(f"look name {name!r}: use letters, digits and _ only")
     work = Path(tempfile.mkdtemp(prefix="stylereel-ui-learn-"))
     content = _inputs([_path(f) for f in files or []], work)
-    first = _first_still(files, work)
+    first = _first_still(content, work)  # zips unpacked once
     still = read_image(first).rgb
     h, w = still.shape[:2]
     scale = min(1.0, LEARN_SIDE / max(h, w))
