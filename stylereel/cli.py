@@ -191,6 +191,9 @@ def stylize(
     depth: Optional[str] = typer.Option(None, help="output precision: 8, 10, 12, 16 (integer formats), half or float (EXR); default: the input's where the format holds it"),
     tile: Optional[float] = typer.Option(None, help="megapixels the network runs at once: larger frames go in tiles (default 16.8, 4K whole); smaller needs less memory, same picture"),
     device: str = typer.Option("auto", help="auto | cpu | cuda"),
+    ray: Optional[str] = typer.Option(None, "--ray", help="render on a Ray cluster: 'auto' (this machine's cluster, else one started here) or its ADDRESS (head:6379); chunks of frames become tasks, a killed worker's chunk is retried"),
+    chunk: int = typer.Option(10, help="with --ray: frames per task"),
+    ray_cpus: int = typer.Option(1, "--ray-cpus", help="with --ray: CPUs (threads) per task"),
 ) -> None:
     """Render stills, sequences and movies in a trained or built-in look (precision, alpha, colour space, frame rate, timecode and audio kept)."""
     from stylereel.model import ModelError, resolve_model_dir
@@ -239,7 +242,12 @@ def stylize(
     stylizer = Stylizer(model, device=device, tile_pixels=round(tile * 1e6) if tile else None)
     if chose_builtin and stylizer.look_names is None:
         plan = replace(plan, options=replace(options, look=None))  # --look named the built-in single look itself
-    report = stylizer.run(plan)
+    if ray is not None:
+        from stylereel.render.ray_render import render_on_ray
+
+        report = render_on_ray(stylizer, plan, ray, chunk, ray_cpus, device)
+    else:
+        report = stylizer.run(plan)
     problems = list(report.failed.values())
     for problem in problems[:SHOWN_FAILURES]:
         typer.echo(f"stylereel: error: {problem}", err=True)
@@ -251,7 +259,7 @@ def stylize(
 
 
 # stylize options a farm task may not take: the job sets them per task, or they would break a retried task
-FARM_OWN = {"--frames", "--only", "-o", "--output", "--overwrite", "--both-ways"}
+FARM_OWN = {"--frames", "--only", "-o", "--output", "--overwrite", "--both-ways", "--ray", "--chunk", "--ray-cpus"}
 
 
 @app.command("farm-job", context_settings=OVERRIDES)

@@ -1,4 +1,5 @@
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,30 @@ def test_every_writer_names_its_temp_files_alike_and_stale_ones_are_cleaned(tmp_
     live.write_bytes(b"being written")
     assert remove_stale_temps(tmp_path) == 4
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, "model.json"])
+
+
+def test_a_stale_claim_is_taken_over_with_the_half_written_frame_of_its_dead_holder(tmp_path):
+    """A render killed mid-write leaves its claim and a temp frame; the render that takes the frame over
+    removes that temp at once (a retried Ray task or farm task, seconds later), not STALE_TEMP_SECONDS on.
+    A live holder's claim is respected, and other frames' temps are left alone."""
+    import subprocess
+    import sys
+
+    from stylereel.io.atomic import temp_path
+    from stylereel.io.claim import Claim
+
+    frame = tmp_path / "a.1001.exr"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    claim = Claim(frame)
+    claim.path.write_text(f"{socket.gethostname()} {dead.stdout.strip()} 0\n")
+    half, other = temp_path(frame), temp_path(tmp_path / "a.1002.exr")
+    half.write_bytes(b"half")
+    other.write_bytes(b"another writer's")
+    assert claim.take()
+    assert not half.exists() and other.exists()
+    assert not Claim(frame).take()  # this process holds it now, and is alive
+    claim.release()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [other.name]
 
 
 def test_style_grams_name_their_trunk_and_old_runs_keep_theirs(tmp_path, monkeypatch):

@@ -9,6 +9,7 @@ what a killed writer left (`remove_stale_temps`).
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import secrets
@@ -42,6 +43,18 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], object]) -> Non
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+
+
+def remove_temps_of(path: str | os.PathLike) -> int:
+    """Delete the temp files of `path`'s writers (`temp_path` names beside it), for when the writer is
+    known to be dead (its claim on the frame is stale). Returns how many."""
+    p = Path(path)
+    gone = 0
+    for tmp in p.parent.glob(f".{glob.escape(p.stem)}.tmp-*{glob.escape(p.suffix)}"):
+        if _TEMP.match(tmp.name) and len(tmp.name) == len(p.stem) + len(p.suffix) + 14:
+            tmp.unlink(missing_ok=True)
+            gone += 1
+    return gone
 
 
 def remove_stale_temps(folder: str | os.PathLike, older_than: float = STALE_TEMP_SECONDS) -> int:

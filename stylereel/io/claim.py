@@ -3,7 +3,8 @@ into one folder each take a frame before rendering it, so no frame is rendered t
 
 `.NAME.claim` beside the output holds "host pid time", created with O_EXCL (atomic on
 local and NFSv3+ filesystems). A claim is stale, and may be taken over, when its process
-is gone (same host) or it is older than `STALE_SECONDS` (another host: a dead machine).
+is gone (same host) or it is older than `STALE_SECONDS` (another host: a dead machine); the
+frame's temp files, which only the claim's holder writes, go with a stale claim.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import os
 import socket
 import time
 from pathlib import Path
+
+from stylereel.io.atomic import remove_temps_of
 
 STALE_SECONDS = 600
 
@@ -29,6 +32,7 @@ def _alive(pid: int) -> bool:
 class Claim:
     def __init__(self, output: str | os.PathLike):
         out = Path(output)
+        self.output = out
         self.path = out.with_name(f".{out.name}.claim")
         self.held = False
 
@@ -55,6 +59,7 @@ class Claim:
                     self.path.unlink()
                 except FileNotFoundError:
                     pass
+                remove_temps_of(self.output)  # what the dead holder left half-written
                 continue
             with os.fdopen(fd, "w") as f:
                 f.write(f"{socket.gethostname()} {os.getpid()} {time.time():.0f}\n")

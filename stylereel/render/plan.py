@@ -141,6 +141,12 @@ class RenderPlan:
                                   f"({format_frames(self.numbers)} planned, {format_frames(self._opened.numbers)} now)")
         return self._opened
 
+    def again(self) -> "RenderPlan":
+        """The same render decided afresh from what is on disk now: frames written since (by this render
+        before it was stopped, or by another sharing the folder) are skipped and, under `--temporal`, the
+        last of them primes the blend. A retried task runs `plan.again().part(its frames)`."""
+        return make_plan(self.source, self.destination.path, self.frames, self.options)
+
     def chunks(self, n: int) -> list["RenderPlan"]:
         """The frames to render cut into at most `n` runs of consecutive frames, each a plan of its own
         (`part`) that another process may run at the same time."""

@@ -367,6 +367,13 @@ def render_shot(stylizer, src: str | Path | list | Source, out: str | Path, fram
     return run_plan(stylizer, make_plan(src, out, frames, options), progress, cancel)
 
 
+def check_run(stylizer, options: RenderOptions) -> LookMap | None:
+    """Refuse, before any frame, options this look cannot take; the look weights they ask for."""
+    if options.keyframes is not None and not stylizer.takes_guide:
+        raise RenderError(f"{stylizer.model_dir}: this look takes no keyframes (train one with --data.mode=guided)")
+    return LookMap.resolve(stylizer.look_names, options.look, options.strength, options.regions)
+
+
 def run_plan(stylizer, plan: RenderPlan, progress: Callable[[Progress], None] | None = None,
              cancel: threading.Event | Callable[[], bool] | None = None) -> RenderReport:
     """Do what `plan` says with `stylizer`'s look. `progress(Progress)` is called (from the writer's
@@ -378,8 +385,7 @@ def run_plan(stylizer, plan: RenderPlan, progress: Callable[[Progress], None] | 
     w, h = source.largest or _first_size(source)
     check_memory(source.path, stylizer.engine.memory_needed(h, w) + FRAMES_IN_FLIGHT * h * w * FRAME_BYTES,
                  f"rendering {w}x{h} frames (tiles of {stylizer.engine.tile_pixels / 1e6:.1f} MP; a smaller --tile needs less)")
-    if o.keyframes is not None and not stylizer.takes_guide:
-        raise RenderError(f"{stylizer.model_dir}: this look takes no keyframes (train one with --data.mode=guided)")
+    look_map = check_run(stylizer, o)
     # Colour spaces: as given, else by format (EXR: scene_linear; integer formats and movies: sRGB).
     space_in = resolve_space(o.colorspace_in) if o.colorspace_in else None
     space_out = resolve_space(o.colorspace_out) if o.colorspace_out else None
@@ -388,7 +394,6 @@ def run_plan(stylizer, plan: RenderPlan, progress: Callable[[Progress], None] | 
     def out_space(i: int, frame) -> str:  # the output's own space: scene-linear where it is written in float
         return space_out or default_space(not movie_out and output_sample(dst.paths[i], o.sample, frame) in FLOAT_SAMPLES)
 
-    look_map = LookMap.resolve(stylizer.look_names, o.look, o.strength, o.regions)
     keys = load_keyframes(source, o.keyframes, space_in) if stylizer.takes_guide else {}
     report = RenderReport(output=dst.path, log=dst.log_path if o.log else None)
     started = time.time()
