@@ -192,7 +192,7 @@ def stylize(
     tile: Optional[float] = typer.Option(None, help="megapixels the network runs at once: larger frames go in tiles (default 16.8, 4K whole); smaller needs less memory, same picture"),
     device: str = typer.Option("auto", help="auto | cpu | cuda"),
     ray: Optional[str] = typer.Option(None, "--ray", help="render on a Ray cluster: 'auto' (this machine's cluster, else one started here) or its ADDRESS (head:6379); chunks of frames become tasks, a killed worker's chunk is retried"),
-    chunk: int = typer.Option(10, help="with --ray: frames per task"),
+    chunk: Optional[int] = typer.Option(None, help="with --ray: frames per task (default: about 3 tasks per worker, at least 10 frames, 50 under --temporal)"),
     ray_cpus: int = typer.Option(1, "--ray-cpus", help="with --ray: CPUs (threads) per task"),
 ) -> None:
     """Render stills, sequences and movies in a trained or built-in look (precision, alpha, colour space, frame rate, timecode and audio kept)."""

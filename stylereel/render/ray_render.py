@@ -16,6 +16,7 @@ storage): the shot, the output folder and the model are passed as absolute paths
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 import sys
@@ -32,6 +33,8 @@ from stylereel.render.shot import RenderReport, check_run
 # Ray (2.59 on) asks for its token from drivers that name a cluster's address only where this says so
 AUTH = "RAY_AUTH_MODE=token in the environment (and its token: RAY_AUTH_TOKEN, or ray get-auth-token)"
 RETRIES = 3  # a chunk whose worker dies (killed, out of memory, a lost node) runs again, this many times at most
+CHUNKS_PER_SLOT = 3  # chunks for each task the cluster runs at once, when no --chunk is given
+MIN_CHUNK, MIN_TEMPORAL_CHUNK = 10, 50
 
 
 @dataclass(frozen=True)
@@ -124,13 +127,21 @@ def connect(address: str) -> str:
     return f"the Ray cluster at {address}"
 
 
-def render_on_ray(stylizer, plan: RenderPlan, address: str = "auto", chunk: int = 10, cpus: int = 1, device: str = "auto",
+def chunk_size(frames: int, slots: int, temporal: bool) -> int:
+    """Frames per task when none is asked for: about CHUNKS_PER_SLOT chunks for each task the cluster runs at once
+    (an even finish, little lost to a dead worker), but no fewer than MIN_CHUNK frames, or MIN_TEMPORAL_CHUNK under
+    `--temporal`, where each chunk first renders 6 frames unwritten and warms the steadied plate on up to 66."""
+    least = MIN_TEMPORAL_CHUNK if temporal else MIN_CHUNK
+    return max(least, math.ceil(frames / (CHUNKS_PER_SLOT * max(1, slots))))
+
+
+def render_on_ray(stylizer, plan: RenderPlan, address: str = "auto", chunk: int | None = None, cpus: int = 1, device: str = "auto",
                   say=lambda line: print(line, file=sys.stderr)) -> RenderReport:
-    """Render `plan` with `stylizer`'s look on the Ray cluster at `address`, `chunk` frames a task, each task
+    """Render `plan` with `stylizer`'s look on the Ray cluster at `address`, `chunk` frames a task (None: `chunk_size`), each task
     given `cpus` CPUs (threads) and, where the cluster has GPUs and `device` allows ("auto", "cuda"), one GPU. `stylizer`
     is the driver's, for the checks made before any work; workers load the model themselves. `say` hears a
     line per chunk settled."""
-    if chunk < 1:
+    if chunk is not None and chunk < 1:
         raise RenderError(f"--chunk: expected at least 1 frame per task, got {chunk}")
     if cpus < 1:
         raise RenderError(f"--ray-cpus: expected at least 1, got {cpus}")
@@ -141,9 +152,12 @@ def render_on_ray(stylizer, plan: RenderPlan, address: str = "auto", chunk: int 
     say(f"stylereel: rendering on {connect(address)}")
     import ray
 
-    gpus = 1 if device in ("auto", "cuda") and ray.cluster_resources().get("GPU", 0) >= 1 else 0
+    resources = ray.cluster_resources()
+    gpus = 1 if device in ("auto", "cuda") and resources.get("GPU", 0) >= 1 else 0
     task = ray.remote(render_chunk).options(num_cpus=cpus, num_gpus=gpus, max_retries=RETRIES, retry_exceptions=False,
                                             name="stylereel.render_chunk")
+    slots = int(resources.get("GPU", 0)) if gpus else int(resources.get("CPU", 1) // cpus)
+    chunk = chunk or chunk_size(len(plan.render), slots, plan.options.temporal is not None)
     device = "cuda" if gpus else "cpu"
     worker = Worker(str(stylizer.model_dir.resolve()), device, stylizer.engine.tile_pixels, cpus)
     plan = replace(plan, options=replace(plan.options, progress=False))
