@@ -66,7 +66,7 @@ def _runner(kind: str, net: torch.nn.Module, x: torch.Tensor):
     if kind in ("eager_fp32", "eager_bf16"):
         from stylereel.render.engine import InferenceEngine
 
-        eng = InferenceEngine(net, "cpu", bf16=kind == "eager_bf16", tile_pixels=10**9, backend="torch")
+        eng = InferenceEngine(net, "cpu", precision="bf16" if kind == "eager_bf16" else "fp32", tile_pixels=10**9, backend="torch")
         return lambda: eng(x).numpy()
     if kind.startswith("engine"):  # "engine" or "engine@TILE_PIXELS"
         from stylereel.render.engine import InferenceEngine

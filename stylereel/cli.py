@@ -191,6 +191,7 @@ def stylize(
     depth: Optional[str] = typer.Option(None, help="output precision: 8, 10, 12, 16 (integer formats), half or float (EXR); default: the input's where the format holds it"),
     tile: Optional[float] = typer.Option(None, help="megapixels the network runs at once: larger frames go in tiles (default 16.8, 4K whole); smaller needs less memory, same picture"),
     device: str = typer.Option("auto", help="auto | cpu | cuda"),
+    precision: str = typer.Option("auto", help="auto | fp32 | bf16 | int8: the network's arithmetic (auto: bf16 where the device has bf16 units, else fp32; int8: quantized once per model on the CPU engine, pip install 'stylereel[int8]'); recorded in the render's JSON"),
     ray: Optional[str] = typer.Option(None, "--ray", help="render on a Ray cluster: 'auto' (this machine's cluster, else one started here) or its ADDRESS (head:6379); chunks of frames become tasks, a killed worker's chunk is retried"),
     chunk: Optional[int] = typer.Option(None, help="with --ray: frames per task (default: about 3 tasks per worker, at least 10 frames, 50 under --temporal)"),
     ray_cpus: int = typer.Option(1, "--ray-cpus", help="with --ray: CPUs (threads) per task"),
@@ -239,13 +240,13 @@ def stylize(
         plan = plan.part(parse_frames(only))
     if tile is not None and not tile >= 0.25:
         _fail(f"--tile: expected at least 0.25 megapixels, got {tile}")
-    stylizer = Stylizer(model, device=device, tile_pixels=round(tile * 1e6) if tile else None)
+    stylizer = Stylizer(model, device=device, precision=precision, tile_pixels=round(tile * 1e6) if tile else None)
     if chose_builtin and stylizer.look_names is None:
         plan = replace(plan, options=replace(options, look=None))  # --look named the built-in single look itself
     if ray is not None:
         from stylereel.render.ray_render import render_on_ray
 
-        report = render_on_ray(stylizer, plan, ray, chunk, ray_cpus, device)
+        report = render_on_ray(stylizer, plan, ray, chunk, ray_cpus, device, precision)
     else:
         report = stylizer.run(plan)
     problems = list(report.failed.values())
@@ -253,7 +254,9 @@ def stylize(
         typer.echo(f"stylereel: error: {problem}", err=True)
     if len(problems) > SHOWN_FAILURES:
         typer.echo(f"stylereel: error: {len(problems) - SHOWN_FAILURES} more frames failed (each is listed in {report.log})", err=True)
-    typer.echo(f"{report.output}: {report.summary()}" + (f" (log: {report.log})" if report.log else ""))
+    engine = stylizer.engine  # what ran, once per render (and in its JSON log)
+    typer.echo(f"{report.output}: {report.summary()}; {engine.precision} on {stylizer.device} ({engine.precision_note})"
+               + (f" (log: {report.log})" if report.log else ""))
     if report.failed:
         raise typer.Exit(3)
 
@@ -484,14 +487,20 @@ def bench_speed(
         _fail(f"unknown size {bad[0]!r} (valid: {', '.join(SIZES)})")
     if onnx is not None and not onnx.is_file():
         _fail(f"{onnx}: no such ONNX file")
+    from stylereel.device import cpu_description
+
     names = list(only) or default_networks(str(onnx) if onnx else None)
     results = measure(names, sizes, runs, peer_runs, str(onnx) if onnx else None)
+    cpu = cpu_description()
     if json_out:
-        typer.echo(json.dumps(results))
+        typer.echo(json.dumps({"cpu": cpu, **results}))
         return
+    typer.echo(f"{cpu['model']}: {', '.join(cpu['isa']) or 'no AVX2'}; {cpu['cores']} cores")
+    magenta = results.get("multistyle26_onnx", {})
     for name, cells in results.items():
         for size, c in cells.items():
-            typer.echo(f"{name:24s} {size:6s} {c['ms_per_frame']:10.1f} ms/frame  {c['fps']:6.2f} fps  peak {c['peak_mib']:7.0f} MiB")
+            than = f"  {magenta[size]['ms_per_frame'] / c['ms_per_frame']:5.1f}x Magenta's speed" if size in magenta and name != "multistyle26_onnx" else ""
+            typer.echo(f"{name:24s} {size:6s} {c['ms_per_frame']:10.1f} ms/frame  {c['fps']:6.2f} fps  peak {c['peak_mib']:7.0f} MiB{than}")
 
 
 def _check_device(device: str) -> None:

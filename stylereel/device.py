@@ -28,6 +28,32 @@ def bf16_supported(device: torch.device) -> bool:
     return False
 
 
+# CPU flags (Linux /proc/cpuinfo names) -> the vector units a benchmark names, widest last
+ISA_FLAGS = (("avx2", "AVX2"), ("avx512f", "AVX-512"), ("avx_vnni", "AVX-VNNI"), ("avx512_vnni", "AVX-512 VNNI"),
+             ("avx512_bf16", "AVX-512 BF16"), ("amx_bf16", "AMX-BF16"), ("amx_int8", "AMX-INT8"))
+
+
+def cpu_description() -> dict:
+    """{"model": the CPU's name, "isa": its vector units (AVX2 ... AMX), "cores": logical CPUs this
+    process may use}: what every benchmark records beside its numbers."""
+    import os
+    import platform
+
+    model, flags = platform.processor() or platform.machine(), set()
+    try:
+        for line in open("/proc/cpuinfo"):
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                model = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+                break
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"model": model, "isa": [name for flag, name in ISA_FLAGS if flag in flags], "cores": cores}
+
+
 def available_memory() -> int:
     """Bytes this process can still allocate: the kernel's MemAvailable, or less where a
     cgroup (a container's or a farm job's memory limit) leaves less."""

@@ -32,7 +32,7 @@ def photo():
 @pytest.mark.parametrize("size", [(97, 131), (240, 320), (333, 500)])
 def test_borders_look_like_the_interior(look, photo, size):
     x = F.interpolate(photo, size=size, mode="bilinear", antialias=True, align_corners=False).clamp(0, 1)
-    y = InferenceEngine(look, "cpu", bf16=False)(x)
+    y = InferenceEngine(look, "cpu", precision="fp32")(x)
     # The output's edge step may not exceed the photo's own (its content at the edge) by more
     # than a trace; the previous default look stepped by 0.08 here (bright lines along every border).
     assert edge_step(y) < edge_step(x) + 0.02, (edge_step(y), edge_step(x))
@@ -40,6 +40,6 @@ def test_borders_look_like_the_interior(look, photo, size):
 
 def test_tile_seams_are_invisible(look, photo):
     x = F.interpolate(photo, size=(400, 600), mode="bilinear", antialias=True, align_corners=False).clamp(0, 1)
-    whole = InferenceEngine(look, "cpu", bf16=False)(x)
-    tiled = InferenceEngine(look, "cpu", bf16=False, tile_pixels=320 * 320)(x)  # 6 tiles
+    whole = InferenceEngine(look, "cpu", precision="fp32")(x)
+    tiled = InferenceEngine(look, "cpu", precision="fp32", tile_pixels=320 * 320)(x)  # 6 tiles
     assert (whole - tiled).abs().max() < 1e-4

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from stylereel.nets.generator import build_generator
-from stylereel.render.engine import InferenceEngine, plan_tiles
+from stylereel.device import bf16_supported
+from stylereel.render.engine import InferenceEngine, PrecisionError, plan_tiles
 
 
 def _generator(name: str) -> torch.nn.Module:
@@ -24,10 +25,14 @@ def test_engine_fp32_matches_the_plain_net_and_bf16_stays_close(backend):
     x = torch.rand(1, 3, 72, 100)
     with torch.no_grad():
         ref = g(x)
-    fp32 = InferenceEngine(g, "cpu", bf16=False, backend=backend)(x)
+    fp32 = InferenceEngine(g, "cpu", precision="fp32", backend=backend)(x)
     assert fp32.shape == ref.shape and fp32.dtype == torch.float32
     assert torch.allclose(fp32, ref, atol=1e-5)
-    bf16 = InferenceEngine(g, "cpu", bf16=True, backend=backend)(x)
+    if backend == "openvino" and not bf16_supported(torch.device("cpu")):
+        with pytest.raises(PrecisionError, match="no bf16 units"):  # OpenVINO would quietly run fp32
+            InferenceEngine(g, "cpu", precision="bf16", backend=backend)
+        return
+    bf16 = InferenceEngine(g, "cpu", precision="bf16", backend=backend)(x)
     assert bf16.dtype == torch.float32
     assert (bf16 - ref).abs().mean() < 2 / 255
     assert next(g.parameters()).dtype == torch.float32  # the caller's network is left alone
@@ -35,7 +40,7 @@ def test_engine_fp32_matches_the_plain_net_and_bf16_stays_close(backend):
 
 def test_one_engine_renders_any_frame_size():
     g = _generator("reel")
-    engine = InferenceEngine(g, "cpu", bf16=False)
+    engine = InferenceEngine(g, "cpu", precision="fp32")
     for h, w in [(64, 64), (101, 37), (2, 500)]:
         x = torch.rand(2, 3, h, w)
         with torch.no_grad():
@@ -47,10 +52,10 @@ def test_tiled_render_equals_one_pass(name):
     g = _generator(name)
     x = torch.rand(1, 3, 203, 347)  # odd sizes: tiles end off the stride grid at the frame edge
     more = {i.name: torch.rand(1, i.channels, 203, 347) for i in g.inputs[1:]}
-    whole = InferenceEngine(g, "cpu", bf16=False, tile_pixels=10**9)(x, **more)
+    whole = InferenceEngine(g, "cpu", precision="fp32", tile_pixels=10**9)(x, **more)
     tiles = plan_tiles(203, 347, g.stride, g.halo, 260 * 260)
     assert len(tiles) > 1
-    tiled = InferenceEngine(g, "cpu", bf16=False, tile_pixels=260 * 260)(x, **more)
+    tiled = InferenceEngine(g, "cpu", precision="fp32", tile_pixels=260 * 260)(x, **more)
     assert torch.allclose(tiled, whole, atol=1e-6)
 
 
@@ -58,9 +63,9 @@ def test_tiles_without_a_halo_show_seams():
     # Guards the test above: the comparison it makes can fail.
     g = _generator("reel")
     x = torch.rand(1, 3, 203, 347)
-    whole = InferenceEngine(g, "cpu", bf16=False, tile_pixels=10**9)(x)
+    whole = InferenceEngine(g, "cpu", precision="fp32", tile_pixels=10**9)(x)
     g.halo = 0
-    tiled = InferenceEngine(g, "cpu", bf16=False, tile_pixels=200 * 200)(x)
+    tiled = InferenceEngine(g, "cpu", precision="fp32", tile_pixels=200 * 200)(x)
     assert (tiled - whole).abs().max() > 1e-2
 
 
@@ -104,8 +109,8 @@ def test_extra_inputs_go_through_the_same_engine_and_tiles(backend):
     x, guide, look = torch.rand(2, 3, 61, 83), torch.rand(2, 2, 61, 83), torch.rand(2, 4)
     with torch.no_grad():
         ref = g(x, guide, look)
-    whole = InferenceEngine(g, "cpu", bf16=False, backend=backend)(x, guide=guide, look=look)
-    tiled = InferenceEngine(g, "cpu", bf16=False, backend=backend, tile_pixels=30 * 30)(x, guide=guide, look=look)
+    whole = InferenceEngine(g, "cpu", precision="fp32", backend=backend)(x, guide=guide, look=look)
+    tiled = InferenceEngine(g, "cpu", precision="fp32", backend=backend, tile_pixels=30 * 30)(x, guide=guide, look=look)
     assert len(plan_tiles(61, 83, 1, 8, 30 * 30)) > 1
     assert torch.allclose(whole, ref, atol=1e-5) and torch.allclose(tiled, ref, atol=1e-5)
     # The guide matters (so tiling it wrongly would show), and so does the look vector.
@@ -116,7 +121,7 @@ def test_extra_inputs_go_through_the_same_engine_and_tiles(backend):
 def test_engine_names_missing_or_unknown_inputs():
     from stylereel.errors import StylereelError
 
-    engine = InferenceEngine(_Guided().eval(), "cpu", bf16=False, backend="torch")
+    engine = InferenceEngine(_Guided().eval(), "cpu", precision="fp32", backend="torch")
     x = torch.rand(1, 3, 16, 16)
     with pytest.raises(StylereelError, match="takes image, guide, look; missing: guide, look"):
         engine(x)

@@ -26,7 +26,7 @@ RULES = {
     "evaluate": {"render", "metrics", "data", "io", "model"},
     "looks": set(),
     "demo": {"render", "io", "looks"},
-    "benchmark": {"benchmark", "nets", "render"},
+    "benchmark": {"benchmark", "nets", "render", "model", "looks"},
     "export": {"export", "io"},
     "ui": {"render", "io", "looks", "run", "train", "data", "nets"},  # learning a look on the page: the trainer
     "farm": {"io"},

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 SIZES = {"1080p": (1080, 1920), "2160p": (2160, 3840)}
+DEFAULT_LOOK = "starry_night"
 
 
 def conv_macs(net: nn.Module, shape: tuple[int, ...]) -> int:
@@ -52,7 +53,7 @@ def _build(name: str):
     from stylereel.benchmark import peers
     from stylereel.nets.generator import build_generator
 
-    if name == "stylereel":
+    if name.startswith("stylereel"):
         return build_generator("reel").eval()
     if name == "johnson_transformernet":
         return peers.TransformerNet().eval()
@@ -64,7 +65,7 @@ def _build(name: str):
 def _worker(name: str, size: str, runs: int, onnx_path: str | None) -> dict:
     h, w = SIZES[size]
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    times = []
+    times, engine = [], None
     if name == "multistyle26_onnx":
         import numpy as np
         import onnxruntime as ort
@@ -81,7 +82,12 @@ def _worker(name: str, size: str, runs: int, onnx_path: str | None) -> dict:
 
         net = _build(name)
         macs = conv_macs(net, (1, 3, h, w))
-        engine = InferenceEngine(net) if name == "stylereel" else None
+        if name.startswith("stylereel"):  # the default look's own weights: int8 is calibrated on what it draws
+            from stylereel.looks import look_dir
+            from stylereel.model import load_model
+
+            net, _ = load_model(look_dir(DEFAULT_LOOK))
+            engine = InferenceEngine(net, "cpu", precision=name.partition("@")[2] or "auto", model_dir=look_dir(DEFAULT_LOOK))
         x = torch.rand(1, 3, h, w)
         base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         if engine is not None:
@@ -98,6 +104,8 @@ def _worker(name: str, size: str, runs: int, onnx_path: str | None) -> dict:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     ms = 1000 * statistics.median(times)
     out = {"ms_per_frame": ms, "fps": 1000 / ms, "peak_mib": max(peak - base, 0) / 1024, "runs": runs}
+    if engine is not None:
+        out["precision"] = engine.precision
     if macs is not None:
         out["gmac_per_frame"] = macs / 1e9
         out["gflops"] = 2 * macs / 1e9 / (ms / 1000)
@@ -109,7 +117,7 @@ def measure(names, sizes, runs: int, peer_runs: int, onnx_path: str | None) -> d
     results: dict = {}
     for name in names:
         for size in sizes:
-            n = runs if name == "stylereel" else peer_runs
+            n = runs if name.startswith("stylereel") else peer_runs
             cmd = [sys.executable, "-m", "stylereel.benchmark.speed", name, size, str(n), onnx_path or ""]
             r = subprocess.run(cmd, capture_output=True, text=True)
             if r.returncode != 0:
@@ -118,8 +126,18 @@ def measure(names, sizes, runs: int, peer_runs: int, onnx_path: str | None) -> d
     return results
 
 
+def precisions() -> list[str]:
+    """The precisions the CPU engine can run here: fp32, bf16 where the CPU has bf16 units, int8 where NNCF is installed."""
+    import importlib.util
+
+    from stylereel.device import bf16_supported
+
+    return ["fp32", *(["bf16"] if bf16_supported(torch.device("cpu")) else []),
+            *(["int8"] if importlib.util.find_spec("nncf") else [])]
+
+
 def default_networks(onnx_path: str | None) -> list[str]:
-    names = ["stylereel", "johnson_transformernet", "cyclegan_resnet9"]
+    names = [f"stylereel@{p}" for p in precisions()] + ["johnson_transformernet", "cyclegan_resnet9"]
     if onnx_path and Path(onnx_path).is_file():
         names.append("multistyle26_onnx")
     return names

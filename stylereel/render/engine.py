@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy
 import math
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -95,6 +96,27 @@ class RenderGraph(nn.Module):
         return tuple(torch.rand(n, i.channels, h, w) if i.spatial else torch.rand(n, i.channels) for i in self.inputs)
 
 
+PRECISIONS = ("auto", "fp32", "bf16", "int8")
+
+
+class PrecisionError(StylereelError):
+    pass
+
+
+def choose_precision(asked: str, device: torch.device, backend: str) -> tuple[str, str]:
+    """(the precision a render runs at, why, in words). `auto`: bf16 where the device has bf16 units,
+    else fp32 (int8 only when asked: `--precision int8`). An explicit bf16 is refused where the
+    device has no bf16 units (OpenVINO would quietly run fp32)."""
+    if asked not in PRECISIONS:
+        raise PrecisionError(f"--precision: expected one of {', '.join(PRECISIONS)}, got {asked!r}")
+    bf16 = bf16_supported(device)
+    if asked == "auto":
+        return ("bf16", "auto: this device has bf16 units") if bf16 else ("fp32", "auto: no bf16 units on this device")
+    if asked == "bf16" and not bf16 and backend == "openvino":
+        raise PrecisionError("--precision bf16: this CPU has no bf16 units (AVX-512 BF16 or AMX); use fp32, int8 or auto")
+    return asked, "asked for"
+
+
 class InferenceEngine:
     """Runs a generator on frames of any size: OpenVINO on CPU, PyTorch on CUDA.
 
@@ -103,10 +125,12 @@ class InferenceEngine:
     for benchmarks and tests.
     """
 
-    def __init__(self, net: nn.Module, device: torch.device | str | None = None, bf16: bool | None = None,
-                 tile_pixels: int | None = None, backend: str | None = None):
+    def __init__(self, net: nn.Module, device: torch.device | str | None = None, precision: str = "auto",
+                 tile_pixels: int | None = None, backend: str | None = None, model_dir=None):
+        """`precision`: "fp32", "bf16" (CPUs with bf16 units, CUDA), "int8" (the CPU engine; the network
+        quantized once and cached beside the model in `model_dir`: `stylereel.render.int8`) or "auto"
+        (`choose_precision`). `self.precision` is what runs, `self.precision_note` why, in words."""
         self.device = torch.device(device) if device is not None else next(net.parameters()).device
-        self.bf16 = bf16_supported(self.device) if bf16 is None else bf16
         self.backend = backend or ("openvino" if self.device.type == "cpu" else "torch")
         self.tile_pixels = tile_pixels or TILE_PIXELS
         self.stride = getattr(net, "stride", 1)
@@ -114,12 +138,27 @@ class InferenceEngine:
         self.min_side = getattr(net, "min_side", 1)
         graph = RenderGraph(copy.deepcopy(net).float().eval().requires_grad_(False))
         self.inputs = graph.inputs
+        self.precision, self.precision_note = choose_precision(precision, self.device, self.backend)
+        self.int8 = None  # int8's record against fp32 (stylereel.render.int8), where it runs
         if self.backend == "openvino":
             if self.device.type != "cpu":
                 raise ValueError(f"the openvino backend runs on the CPU, not {self.device}")
-            self._run = _openvino_runner(graph, self.bf16)
+            model = _openvino_model(graph)
+            if self.precision == "int8":
+                if len(self.inputs) > 1:
+                    raise PrecisionError(f"--precision int8: this look takes {', '.join(i.name for i in self.inputs)}; "
+                                         "int8 is made for looks that take the frame alone")
+                if model_dir is None:
+                    raise PrecisionError("--precision int8 needs the model's folder, where its int8 network is kept")
+                from stylereel.render.int8 import quantized
+
+                model, self.int8 = quantized(Path(model_dir), model, lambda m: _openvino_runner(m, "f32"))
+                self.precision_note += f"; {self.int8['mean_codes']:.2f} 8-bit codes from fp32 on average"
+            self._run = _openvino_runner(model, "bf16" if self.precision == "bf16" else "f32")
         elif self.backend == "torch":
-            self._run = _torch_runner(graph, self.device, self.bf16)
+            if self.precision == "int8":
+                raise PrecisionError(f"--precision int8 runs on the CPU engine, not on {self.device}")
+            self._run = _torch_runner(graph, self.device, self.precision == "bf16")
         else:
             raise ValueError(f"unknown inference backend {backend!r}; use 'openvino' or 'torch'")
 
@@ -168,8 +207,8 @@ class InferenceEngine:
         return out
 
 
-def _openvino_runner(graph: RenderGraph, bf16: bool):
-    """Convert once (inputs of any size), compile for this CPU; float32 in and out.
+def _openvino_model(graph: RenderGraph):
+    """The network as an OpenVINO model taking inputs of any size.
 
     The conversion goes through OpenVINO's PyTorch frontend directly rather than
     `openvino.convert_model`, which reports usage over the network unless the
@@ -184,15 +223,19 @@ def _openvino_runner(graph: RenderGraph, bf16: bool):
     model = frontend.convert(frontend.load(decoder))
     model.reshape({i: ov.PartialShape([-1, spec.channels, -1, -1] if spec.spatial else [-1, spec.channels])
                    for i, spec in enumerate(graph.inputs)})
-    config = {
-        "INFERENCE_PRECISION_HINT": "bf16" if bf16 else "f32",
-        "PERFORMANCE_HINT": "LATENCY",
-        "INFERENCE_NUM_THREADS": torch.get_num_threads(),
-    }
+    return model
+
+
+def _openvino_runner(model, hint: str):
+    """Compile for this CPU at this precision hint ("f32", "bf16"); float32 in and out, tensors or arrays."""
+    import openvino as ov
+
+    config = {"INFERENCE_PRECISION_HINT": hint, "PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": torch.get_num_threads()}
     request = ov.Core().compile_model(model, "CPU", config).create_infer_request()
 
-    def run(xs: list[torch.Tensor]) -> torch.Tensor:
-        return torch.from_numpy(request.infer({i: t.contiguous().numpy() for i, t in enumerate(xs)})[0])  # a copy
+    def run(xs: list) -> torch.Tensor:
+        arrays = {i: t.contiguous().numpy() if isinstance(t, torch.Tensor) else t for i, t in enumerate(xs)}
+        return torch.from_numpy(request.infer(arrays)[0])  # a copy
 
     return run
 

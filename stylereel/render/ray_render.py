@@ -45,18 +45,19 @@ class Worker:
     device: str = "auto"
     tile_pixels: int | None = None
     threads: int = 1
+    precision: str = "auto"
 
 
 _loaded: dict[tuple, object] = {}  # per worker process: the Stylizer of each model it has run
 
 
 def _stylizer(worker: Worker):
-    key = (worker.model, worker.device, worker.tile_pixels)
+    key = (worker.model, worker.device, worker.tile_pixels, worker.precision)
     if key not in _loaded:
         from stylereel.render.stylize import Stylizer
 
         _loaded.clear()  # one model held at a time
-        _loaded[key] = Stylizer(worker.model, device=worker.device, tile_pixels=worker.tile_pixels)
+        _loaded[key] = Stylizer(worker.model, device=worker.device, precision=worker.precision, tile_pixels=worker.tile_pixels)
     return _loaded[key]
 
 
@@ -136,7 +137,7 @@ def chunk_size(frames: int, slots: int, temporal: bool) -> int:
 
 
 def render_on_ray(stylizer, plan: RenderPlan, address: str = "auto", chunk: int | None = None, cpus: int = 1, device: str = "auto",
-                  say=lambda line: print(line, file=sys.stderr)) -> RenderReport:
+                  precision: str = "auto", say=lambda line: print(line, file=sys.stderr)) -> RenderReport:
     """Render `plan` with `stylizer`'s look on the Ray cluster at `address`, `chunk` frames a task (None: `chunk_size`), each task
     given `cpus` CPUs (threads) and, where the cluster has GPUs and `device` allows ("auto", "cuda"), one GPU. `stylizer`
     is the driver's, for the checks made before any work; workers load the model themselves. `say` hears a
@@ -159,7 +160,7 @@ def render_on_ray(stylizer, plan: RenderPlan, address: str = "auto", chunk: int 
     slots = int(resources.get("GPU", 0)) if gpus else int(resources.get("CPU", 1) // cpus)
     chunk = chunk or chunk_size(len(plan.render), slots, plan.options.temporal is not None)
     device = "cuda" if gpus else "cpu"
-    worker = Worker(str(stylizer.model_dir.resolve()), device, stylizer.engine.tile_pixels, cpus)
+    worker = Worker(str(stylizer.model_dir.resolve()), device, stylizer.engine.tile_pixels, cpus, precision)
     plan = replace(plan, options=replace(plan.options, progress=False))
     report = RenderReport(output=plan.destination.path, skipped=list(plan.skipped),
                           log=plan.destination.log_path if plan.options.log else None)

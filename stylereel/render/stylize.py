@@ -28,13 +28,15 @@ class Stylizer:
     >>> for part in plan.chunks(4): s.run(part)   # or hand part.to_dict() to four workers
     """
 
-    def __init__(self, model: str | Path, device: str = "auto", bf16: bool | None = None, tile_pixels: int | None = None):
-        """`tile_pixels`: frames larger than this are rendered in tiles of at most this many
-        pixels (default `engine.TILE_PIXELS`, 4K whole): less memory, the same picture."""
+    def __init__(self, model: str | Path, device: str = "auto", precision: str = "auto", tile_pixels: int | None = None):
+        """`precision`: auto | fp32 | bf16 | int8 (`stylereel.render.engine.choose_precision`; int8 is
+        made once per model and cached beside it). `tile_pixels`: frames larger than this are rendered
+        in tiles of at most this many pixels (default `engine.TILE_PIXELS`, 4K whole): less memory,
+        the same picture."""
         self.device = pick_device(device)
         self.model_dir = resolve_model_dir(model)
         self.net, self.info = load_model(self.model_dir)
-        self.engine = InferenceEngine(self.net, self.device, bf16=bf16, tile_pixels=tile_pixels)
+        self.engine = InferenceEngine(self.net, self.device, precision, tile_pixels=tile_pixels, model_dir=self.model_dir)
 
     def tensor(self, x: torch.Tensor, **extras: torch.Tensor) -> torch.Tensor:
         """[N, 3, H, W] in [0, 1] (+ the model's other inputs by name) -> [N, 3, H, W] in [0, 1], on the input's device."""
