@@ -103,6 +103,35 @@ def test_a_stale_claim_is_taken_over_with_the_half_written_frame_of_its_dead_hol
     assert sorted(p.name for p in tmp_path.iterdir()) == [other.name]
 
 
+def test_a_claim_that_cannot_be_written_is_not_left_behind(tmp_path, monkeypatch):
+    """On a full disk the claim file is created but its line cannot be written: the render reports the
+    frame and the empty claim goes, so no later render takes it for someone else's."""
+    import errno
+    import os
+
+    from stylereel.io.claim import Claim
+
+    real = os.fdopen
+
+    class Full:
+        def __init__(self, fd, mode):
+            self.f = real(fd, mode)
+
+        def __enter__(self):
+            return self
+
+        def write(self, text):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+    monkeypatch.setattr(os, "fdopen", Full)
+    with pytest.raises(OSError, match="No space left"):
+        Claim(tmp_path / "a.1001.exr").take()
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_style_grams_name_their_trunk_and_old_runs_keep_theirs(tmp_path, monkeypatch):
     """Grams record the trunk they were taken on; a model or resume state from before trunks
     could be chosen names none and is read as HED's VGG16, the only trunk there was."""

@@ -61,8 +61,12 @@ class Claim:
                     pass
                 remove_temps_of(self.output)  # what the dead holder left half-written
                 continue
-            with os.fdopen(fd, "w") as f:
-                f.write(f"{socket.gethostname()} {os.getpid()} {time.time():.0f}\n")
+            try:
+                with os.fdopen(fd, "w") as f:
+                    f.write(f"{socket.gethostname()} {os.getpid()} {time.time():.0f}\n")
+            except OSError:  # a full disk: the claim was made but not written, so it is no one's; take it back
+                self.path.unlink(missing_ok=True)
+                raise
             self.held = True
             return True
         return False
