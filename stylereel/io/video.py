@@ -113,7 +113,7 @@ def read_movie(path: str | os.PathLike, frames: set[int] | None = None, errors: 
     fmt, scale = ("rgba64le" if info.has_alpha else "rgb48le", 65535) if deep else ("rgb24", 255)
     with av.open(str(path)) as c:
         vs = c.streams.video[0]
-        vs.thread_type = "AUTO"
+        vs.thread_type = "SLICE"  # frame threading reports a bad packet frames late, at whatever moment its thread is done: not reproducible
         n = 0
         for packet in c.demux(vs):
             try:
