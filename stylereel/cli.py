@@ -273,7 +273,7 @@ def farm_job(
     output: str = typer.Option(..., "--output", help="the rendered frames: a sequence pattern, e.g. out/plate_look.####.exr"),
     job: Path = typer.Option(..., "-o", "--job", help="the Open Job Description template to write (job.yaml)"),
     frames: Optional[str] = typer.Option(None, help="the shot's frames (default: all of them): 1001-1100, 1001-1100x2"),
-    chunk: int = typer.Option(10, help="frames per task"),
+    chunk: Optional[int] = typer.Option(None, help="frames per task (default 10, or 50 with --temporal, where each task first renders 6 frames unwritten and warms the steadied plate on up to 66)"),
     name: Optional[str] = typer.Option(None, help="the job's name on the farm"),
 ) -> None:
     """Write an Open Job Description job rendering SHOT, CHUNK frames per task (`openjd run JOB`, AWS Deadline Cloud).
@@ -288,6 +288,9 @@ def farm_job(
     own = [a for a in options if a.split("=")[0] in FARM_OWN]
     if own:
         _fail(f"{own[0]}: the job sets it for each task (farm-job takes --frames and --output itself)")
+    if chunk is None:
+        temporal = any(a.split("=")[0] in ("--temporal", "--temporal-strength") for a in options)
+        chunk = 50 if temporal else 10
     if chunk < 1:
         _fail(f"--chunk: expected at least 1 frame per task, got {chunk}")
     try:

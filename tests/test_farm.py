@@ -99,3 +99,14 @@ def test_a_bad_farm_job_is_refused_in_one_line(shot, tmp_path, args, message):
 def test_an_unknown_model_is_refused_in_one_line(shot, tmp_path):
     r = cli("farm-job", "starry_nite", shot, "--output", tmp_path / "o.####.png", "-o", tmp_path / "job.yaml")
     assert r.returncode != 0 and "starry_nite" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_the_chunk_size_defaults_to_10_frames_and_to_50_under_temporal(shot, tmp_path):
+    """Under --temporal each task first renders 6 frames unwritten and warms the steadied plate on up to 66
+    plates: larger tasks pay that less often."""
+    for extra, size in (([], 10), (["--", "--temporal"], 50), (["--", "--temporal-strength=0.3"], 50)):
+        job = tmp_path / f"job{size}{len(extra)}.yaml"
+        r = cli("farm-job", "starry_night", shot, "--output", tmp_path / "o.####.exr", "-o", job, *extra)
+        assert r.returncode == 0, r.stderr
+        chunk = next(p for p in yaml.safe_load(job.read_text())["parameterDefinitions"] if p["name"] == "ChunkSize")
+        assert chunk["default"] == size, extra

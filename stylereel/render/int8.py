@@ -121,7 +121,7 @@ def quantized(model_dir: Path, model, compile_fp32) -> tuple[object, dict]:
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):  # NNCF's progress bars
         q = nncf.quantize(model, nncf.Dataset(calibration), subset_size=len(calibration), preset=nncf.QuantizationPreset.MIXED)
     fp32, int8 = compile_fp32(model), compile_fp32(q)
-    diffs = [np.abs(int8([x]) - fp32([x])) * 255 for x in held_out]
+    diffs = [(int8([x]) - fp32([x])).abs().numpy() * 255 for x in held_out]
     record = {"stylereel_int8": VERSION, "digest": key, "mean_codes": float(np.mean([d.mean() for d in diffs])),
               "max_codes": float(max(d.max() for d in diffs)), "calibration_frames": len(calibration),
               "held_out_frames": len(held_out)}
