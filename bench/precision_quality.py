@@ -2,7 +2,9 @@
 fp32, bf16 and int8 on the sample photos and on a synthetic sky with a vignette (flat areas and
 gradients, where banding shows).
 
-    python bench/precision_quality.py --data ../shared/data
+    python bench/precision_quality.py --data DATA
+
+DATA is the project's sample data folder (its photos/ are used).
 
 For every precision: the style and content distances (VGG19 Grams against the painting, content
 features against the photo; `stylereel.metrics.style`) over the photos at 512 px, relative to fp32,
