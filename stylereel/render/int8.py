@@ -5,8 +5,9 @@ checked against fp32 and cached, so only the first int8 render of a model pays f
 - Calibration: the model's own frames where it keeps some (`calibration/` in the model folder),
   else the photos and clip frames bundled with stylereel (assets/demo), at CALIBRATION_SIDE pixels.
 - The check: int8 against fp32 on held-out frames (the bundled held-out photo and clip frames not
-  calibrated on), mean and largest absolute difference in 8-bit code values, recorded with the
-  model (`int8.json`); `auto` precision takes int8 only within MAX_MEAN_CODES.
+  calibrated on), mean and largest absolute difference in 8-bit code values, recorded beside the
+  cached network (`generator_DIGEST.json`) and said in the render's summary. `auto` never takes int8:
+  on the default look it is beyond MAX_MEAN_CODES and slower than bf16 (bench/RESULTS.md, "precision").
 - The cache: `int8/` in the model folder, or under the user's cache folder where the model folder
   cannot be written (a built-in look inside the installed package), keyed by the weights' digest,
   so a retrained model is quantized again. Written whole (temp names, then renamed).
