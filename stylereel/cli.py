@@ -522,7 +522,10 @@ EXIT_CODES = {  # documented in docs/troubleshooting.md
 
 
 def main() -> None:
+    from stylereel.device import keep_freed_memory
     from stylereel.errors import StylereelError
+
+    keep_freed_memory()  # this process is ours: frames' memory is reused, not faulted in anew each frame
 
     argv = sys.argv[1:]
     debug = "--debug" in argv

@@ -129,3 +129,21 @@ def test_engine_names_missing_or_unknown_inputs():
         engine(x, guide=torch.rand(1, 2, 16, 16), look=torch.rand(1, 4), matte=torch.rand(1, 1, 16, 16))
     with pytest.raises(StylereelError, match=r"guide: expected \[1, 2, 16, 16\], got \[1, 2, 8, 8\]"):
         engine(x, guide=torch.rand(1, 2, 8, 8), look=torch.rand(1, 4))
+
+
+@pytest.mark.parametrize("backend", ["openvino", "torch"])
+def test_a_frame_goes_in_and_comes_out_channels_last(backend):
+    # Frames live in memory as [H, W, C]; the engine takes their NCHW view as it is and returns an
+    # NCHW view over [H, W, 3] memory, so neither side copies a transposed frame.
+    import numpy as np
+
+    g = _generator("reel_looks")
+    hwc = np.random.default_rng(0).random((72, 100, 3), dtype=np.float32)
+    x = torch.from_numpy(hwc).permute(2, 0, 1)[None]  # not contiguous as NCHW
+    look = torch.rand(1, 100, len(g.looks), 72).permute(0, 2, 3, 1)  # a strided extra input
+    out = InferenceEngine(g, "cpu", precision="fp32", backend=backend)(x, look=look)
+    with torch.no_grad():
+        ref = g(x.contiguous(), look.contiguous())
+    assert torch.allclose(out, ref, atol=1e-5)
+    assert out[0].permute(1, 2, 0).is_contiguous()
+

@@ -27,3 +27,33 @@ def test_conv_macs_include_the_generators_own_padding():
     net = build_generator("reel").eval()
     small, full = conv_macs(net, (1, 3, 64, 64)), conv_macs(net, (1, 3, 1080, 1920))
     assert small * (1080 * 1920) / (64 * 64) > 2 * full
+
+
+def test_freed_frames_stay_in_the_process_for_the_next_frame():
+    # A fresh process each way. By default glibc maps a 4K float frame (100 MB) on its own and
+    # gives it back to the kernel when it is freed, so the next frame's array is faulted in anew.
+    # With keep_freed_memory it comes from the heap and its memory stays there once freed.
+    import ctypes.util
+    import json
+    import subprocess
+    import sys
+
+    if not sys.platform.startswith("linux") or "libc" not in (ctypes.util.find_library("c") or ""):
+        pytest.skip("glibc only")
+    probe = (
+        "import ctypes, json, sys, numpy as np\n"
+        "from stylereel.device import keep_freed_memory\n"
+        "kept = keep_freed_memory() if sys.argv[1] == 'keep' else None\n"
+        "class Info(ctypes.Structure): _fields_ = [(n, ctypes.c_size_t) for n in "
+        "('arena', 'ordblks', 'smblks', 'hblks', 'hblkhd', 'usmblks', 'fsmblks', 'uordblks', 'fordblks', 'keepcost')]\n"
+        "mallinfo2 = ctypes.CDLL('libc.so.6').mallinfo2; mallinfo2.restype = Info\n"
+        "a = np.ones((2160, 3840, 3), np.float32); mapped = mallinfo2().hblkhd\n"
+        "del a; free = mallinfo2().fordblks\n"
+        "print(json.dumps({'kept': kept, 'mapped': mapped, 'free': free}))\n"
+    )
+    runs = {mode: json.loads(subprocess.run([sys.executable, "-c", probe, mode], capture_output=True, text=True, check=True).stdout)
+            for mode in ("keep", "default")}
+    frame = 2160 * 3840 * 3 * 4
+    assert runs["keep"]["kept"] is True
+    assert runs["default"]["mapped"] >= frame and runs["default"]["free"] < frame  # mapped alone, then handed back
+    assert runs["keep"]["mapped"] < frame and runs["keep"]["free"] >= frame  # from the heap, and kept there

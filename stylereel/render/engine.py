@@ -27,6 +27,7 @@ import copy
 import math
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -197,7 +198,7 @@ class InferenceEngine:
             return self._run(big)[..., :h, :w]
         if self.halo is None or h * w <= self.tile_pixels:
             return self._run(xs)
-        out = torch.empty(n, 3, h, w, device=self.device)
+        out = torch.empty(n, 3, h, w, device=self.device, memory_format=torch.channels_last)
         hl = self.halo
         for y0, y1, x0, x1 in plan_tiles(h, w, self.stride, hl, self.tile_pixels):
             ty, tx = max(y0 - hl, 0), max(x0 - hl, 0)
@@ -227,15 +228,34 @@ def _openvino_model(graph: RenderGraph):
 
 
 def _openvino_runner(model, hint: str):
-    """Compile for this CPU at this precision hint ("f32", "bf16"); float32 in and out, tensors or arrays."""
-    import openvino as ov
+    """Compile for this CPU at this precision hint ("f32", "bf16"); float32 in and out.
 
+    Frames cross into OpenVINO channels-last (NHWC) and come back channels-last: a frame read from
+    disk is [H, W, C] in memory, so its NCHW view goes in without a copy, and the output's NCHW view
+    over NHWC memory is a plain [H, W, 3] array again. The layout change happens inside the compiled
+    graph, where it merges into the first and last layers. Measured at 1080p (bench/RESULTS.md,
+    "shots"): two full-frame transposes and their fresh 25 MB arrays fewer per frame."""
+    import openvino as ov
+    from openvino.preprocess import PrePostProcessor
+
+    model = model.clone()  # the layout is set on a copy: the caller's model stays NCHW (int8 quantizes and checks it)
+    ppp = PrePostProcessor(model)
+    for i, port in enumerate(model.inputs):
+        if port.get_partial_shape().rank.get_length() == 4:
+            ppp.input(i).tensor().set_layout(ov.Layout("NHWC"))
+            ppp.input(i).model().set_layout(ov.Layout("NCHW"))
+    ppp.output(0).tensor().set_layout(ov.Layout("NHWC"))
+    ppp.output(0).model().set_layout(ov.Layout("NCHW"))
     config = {"INFERENCE_PRECISION_HINT": hint, "PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": torch.get_num_threads()}
-    request = ov.Core().compile_model(model, "CPU", config).create_infer_request()
+    request = ov.Core().compile_model(ppp.build(), "CPU", config).create_infer_request()
 
     def run(xs: list) -> torch.Tensor:
-        arrays = {i: t.contiguous().numpy() if isinstance(t, torch.Tensor) else t for i, t in enumerate(xs)}
-        return torch.from_numpy(request.infer(arrays)[0])  # a copy
+        """NCHW tensors or arrays (any strides) -> NCHW float32 tensor whose memory is NHWC (a new one)."""
+        arrays = {}
+        for i, t in enumerate(xs):
+            t = torch.from_numpy(t) if isinstance(t, np.ndarray) else t
+            arrays[i] = (t.permute(0, 2, 3, 1) if t.dim() == 4 else t).contiguous().numpy()
+        return torch.from_numpy(request.infer(arrays, share_inputs=True)[0]).permute(0, 3, 1, 2)  # a copy
 
     return run
 
@@ -247,6 +267,6 @@ def _torch_runner(graph: RenderGraph, device: torch.device, bf16: bool):
 
     def run(xs: list[torch.Tensor]) -> torch.Tensor:
         xs = [t.to(dtype).contiguous(memory_format=torch.channels_last) if t.dim() == 4 else t.to(dtype) for t in xs]
-        return graph(*xs).float().contiguous()
+        return graph(*xs).float().contiguous(memory_format=torch.channels_last)  # [H, W, 3] in memory, as frames are
 
     return run

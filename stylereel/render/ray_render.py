@@ -54,7 +54,10 @@ _loaded: dict[tuple, object] = {}  # per worker process: the Stylizer of each mo
 def _stylizer(worker: Worker):
     key = (worker.model, worker.device, worker.tile_pixels, worker.precision)
     if key not in _loaded:
+        from stylereel.device import keep_freed_memory
         from stylereel.render.stylize import Stylizer
+
+        keep_freed_memory()  # a Ray worker process renders frame after frame, as the CLI does
 
         _loaded.clear()  # one model held at a time
         _loaded[key] = Stylizer(worker.model, device=worker.device, precision=worker.precision, tile_pixels=worker.tile_pixels)
