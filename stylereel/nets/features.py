@@ -138,13 +138,15 @@ class Trunk(nn.Module):
         last = "conv" + names[max(names.index(layer) for layer in layers)][4:]
 
         self._steps: list[str] = []
+        # Zero padding inside the conv (free in oneDNN); reflection as its own step before each conv.
+        self._pad = "reflect" if s.padding == "reflect" else None
         for step in s.plan:
             if step == "pool":
                 self._steps.append("pool")
                 continue
             conv_name, c_in, c_out = step
             # Meta tensors skip the random init that load_state_dict would overwrite anyway.
-            setattr(self, conv_name, nn.Conv2d(c_in, c_out, 3, device="meta"))
+            setattr(self, conv_name, nn.Conv2d(c_in, c_out, 3, padding=0 if self._pad else 1, device="meta"))
             self._steps.append(conv_name)
             if conv_name == last:
                 break
@@ -153,7 +155,6 @@ class Trunk(nn.Module):
         # Clone so in-place edits to one instance never leak into the cache or other instances.
         self.load_state_dict({k: cached[k].clone() for k in self.state_dict()}, assign=True)
         self.register_buffer("mean", torch.tensor(s.bgr_mean).view(1, 3, 1, 1), persistent=False)
-        self._pad = "reflect" if s.padding == "reflect" else "constant"
         self.requires_grad_(False)
         self.eval()
 
@@ -173,9 +174,9 @@ class Trunk(nn.Module):
                 # ceil_mode: odd sizes keep their last row and column (Keras "same", Torch7's ceil).
                 h = F.max_pool2d(h, 2, 2, ceil_mode=True)
                 continue
-            # reflection needs two pixels; a 1-pixel map (a tiny image, deep down) repeats its one
-            pad = self._pad if self._pad == "constant" or min(h.shape[-2:]) > 1 else "replicate"
-            h = F.relu(getattr(self, step)(F.pad(h, (1, 1, 1, 1), mode=pad)), inplace=True)
+            if self._pad:  # reflection needs two pixels; a 1-pixel map (a tiny image, deep down) repeats its one
+                h = F.pad(h, (1, 1, 1, 1), mode=self._pad if min(h.shape[-2:]) > 1 else "replicate")
+            h = F.relu(getattr(self, step)(h), inplace=True)
             relu = "relu" + step[4:]
             if relu in wanted:
                 feats[relu] = h  # [N, C, ceil(H / 2**k), ceil(W / 2**k)], k = block - 1
