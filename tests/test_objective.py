@@ -39,7 +39,7 @@ def _step(batch, features=None, generate=lambda x: x * 0.5):
 def test_each_term_is_its_function():
     torch.manual_seed(0)
     plate, target = torch.rand(2, 3, 8, 8), torch.rand(2, 3, 8, 8)
-    feats = lambda img, trunk="vgg19": {"relu1_2": img * 2, "relu2_2": img.mean(1, keepdim=True)}  # noqa: E731
+    feats = lambda img, trunk="vgg19", key="fake": {"relu1_2": img * 2, "relu2_2": img.mean(1, keepdim=True)}  # noqa: E731
     s = _step({"plate": plate, "target": target}, feats)
     fake = plate * 0.5
     content = TERMS.get("content")(layers=["relu1_2", "relu2_2"], of="target")
@@ -80,7 +80,7 @@ def test_swd_measures_the_distribution_not_the_average():
     """Two looks with the same mean colour, one flat and one half yellow, half blue: a
     flat output is as close as can be to the first and far from the second."""
     torch.manual_seed(0)
-    ident = lambda img, trunk="vgg19": {"rgb": img}  # noqa: E731
+    ident = lambda img, trunk="vgg19", key="fake": {"rgb": img}  # noqa: E731
     flat = torch.full((1, 3, 16, 16), 0.5)
     split = torch.cat([torch.tensor([0.9, 0.8, 0.2]).view(1, 3, 1, 1).expand(1, 3, 16, 8),
                        torch.tensor([0.1, 0.2, 0.8]).view(1, 3, 1, 1).expand(1, 3, 16, 8)], -1)
@@ -102,7 +102,7 @@ def test_step_computes_each_quantity_once():
         calls["g"] += 1
         return x
 
-    def features(x, trunk):
+    def features(x, trunk, key):
         calls["f"] += 1
         return {"a": x}
 
@@ -130,6 +130,32 @@ def test_objective_builds_only_what_its_terms_need():
     with pytest.raises(StylereelError, match="no term has a non-zero weight"):
         Objective({"l1": {"weight": 0}}, provides=("plate", "target"), look="target", condition="plate")
 
+
+
+def test_a_batch_entrys_trunk_pass_stops_at_the_layers_its_terms_read():
+    # The unpaired default: content reads the plate at relu3_3, style reads the output down to relu4_3.
+    # The plate's pass stops after conv3_3; the losses are those of the whole pass.
+    torch.manual_seed(0)
+    loss = {"trunk": "hed_vgg16", "content": {"of": "plate"}, "style": {"weight": 2.0}}
+    obj = Objective(loss, provides=("plate", "style"), look="style", condition=None)
+    assert obj.reads == {("plate", "hed_vgg16"): {"relu3_3"}}
+    obj.set_look([torch.rand(3, 48, 48)])
+    trunk = obj.trunks["hed_vgg16"]
+    assert set(trunk.layers) == {"relu1_2", "relu2_2", "relu3_3", "relu4_3"}
+    seen = []
+    trunk.register_forward_hook(lambda m, args, out: seen.append(set(out)))
+    batch = {"plate": torch.rand(2, 3, 32, 32), "style": torch.rand(2, 3, 32, 32)}
+    gen = torch.nn.Conv2d(3, 3, 1)
+    step = obj.step(batch, lambda x: torch.sigmoid(gen(x)))
+    total, _ = obj.generator_loss(step)
+    assert {"relu3_3"} in seen and set(trunk.layers) in seen  # the plate, then the output
+    whole = lambda img, name, key="fake": {k: v.float() for k, v in trunk(img).items()}  # noqa: E731
+    from stylereel.losses.terms import Step
+
+    reference, _ = obj.generator_loss(Step(batch, lambda x: torch.sigmoid(gen(x)), whole))
+    assert torch.allclose(total, reference, rtol=1e-5)
+    with pytest.raises(ValueError, match="not among its layers"):
+        trunk(batch["plate"], ["relu5_1"])
 
 def test_a_new_term_is_one_registered_class():
     # The worked example of docs/architecture.md: a term registered here is usable by name from a config.
@@ -171,7 +197,7 @@ def test_texture_term_takes_strokes_where_they_are_not_pixel_for_pixel():
     painting itself, a flat picture of its mean colour is far; a pixel loss ranks them the other way."""
     torch.manual_seed(0)
     painted = (0.5 + 0.3 * torch.randn(1, 3, 32, 32)).clamp(0, 1)
-    ident = lambda img, trunk="vgg19": {"rgb": img}  # noqa: E731
+    ident = lambda img, trunk="vgg19", key="fake": {"rgb": img}  # noqa: E731
     term = TERMS.get("texture")(layers={"rgb": 1.0}, cell=8)
     score = {}
     for name, out in (("same", painted), ("moved", painted.roll(2, -1)), ("flat", painted.mean((2, 3), keepdim=True).expand_as(painted))):

@@ -41,6 +41,12 @@ class Objective:
             if t.layers - {PIXELS}:
                 wanted.setdefault(t.trunk, set()).update(t.layers - {PIXELS})
         self.trunks = {name: Trunk(sorted(layers), name).to(self.device) for name, layers in wanted.items()}
+        # A batch entry (the plate, a teacher) is read only by the terms that compare the output to it: its
+        # trunk pass stops at the deepest layer they read (the output's pass runs to the trunk's deepest).
+        self.reads: dict[tuple[str, str], set[str]] = {}
+        for t in self.terms.values():
+            if getattr(t, "of", None) is not None and t.layers - {PIXELS}:
+                self.reads.setdefault((t.of, t.trunk), set()).update(t.layers - {PIXELS})
         self.trunk_name = resolve_terms(loss)["trunk"]  # the run's: the look's statistics are kept on it
         self._pixels = any(PIXELS in t.layers for t in self.terms.values())
         self.uses_critic = any(t.uses_critic for t in self.terms.values())
@@ -74,13 +80,13 @@ class Objective:
         return mean_grams(per_trunk[metric], spec(metric).style_layers)
 
     def features_of(self) -> Callable:
-        def run(img: torch.Tensor, trunk: str):
+        def run(img: torch.Tensor, trunk: str, key: str = "fake"):
             # The frozen trunk is most of a step's cost; bf16 halves it and the losses
             # (Grams included) are then taken in float32.
             feats = {}
             if trunk in self.trunks:
                 with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
-                    feats = self.trunks[trunk](img)
+                    feats = self.trunks[trunk](img, self.reads.get((key, trunk)) if key != "fake" else None)
             return {**({PIXELS: img.float()} if self._pixels else {}), **{k: v.float() for k, v in feats.items()}}
 
         return run

@@ -42,8 +42,8 @@ class Step:
     """One training step: the batch and everything derived from it, computed on first use.
 
     `batch` maps names to tensors `[N, C, S, S]` (or `[N, ...]` for non-spatial data);
-    `generate(x)` runs the generator being trained, `features(img, trunk)` a frozen loss
-    trunk, `critic(img, batch)` the discriminator (None when no term uses it).
+    `generate(x)` runs the generator being trained, `features(img, trunk, key)` a frozen loss
+    trunk on the image `key` names ("fake" or a batch entry), `critic(img, batch)` the discriminator (None when no term uses it).
     """
 
     def __init__(self, batch: dict[str, torch.Tensor], generate: Callable, features: Callable | None = None,
@@ -75,7 +75,7 @@ class Step:
         """Features on loss trunk `trunk` of `fake` (with gradients) or of a batch entry (without)."""
         if (key, trunk) not in self._feats:
             with torch.set_grad_enabled(key == "fake" and torch.is_grad_enabled()):
-                self._feats[key, trunk] = self._features(self._image(key), trunk)
+                self._feats[key, trunk] = self._features(self._image(key), trunk, key)
         return self._feats[key, trunk]
 
     def judge(self, img: torch.Tensor):

@@ -162,14 +162,19 @@ class Trunk(nn.Module):
         # A loss network must stay frozen even when a parent model calls .train().
         return super().train(False)
 
-    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward(self, x: torch.Tensor, layers: Iterable[str] | None = None) -> dict[str, torch.Tensor]:
+        """`layers`: a subset of the trunk's to return (default: all); the pass stops at the deepest of them."""
         if x.dim() != 4 or x.shape[1] != 3:
             raise ValueError(f"expected RGB [N, 3, H, W], got {list(x.shape)}")
+        wanted = set(self.layers) if layers is None else set(layers)
+        if not wanted <= set(self.layers):
+            raise ValueError(f"{self.name} trunk: {sorted(wanted - set(self.layers))} not among its layers {list(self.layers)}")
         # [N, 3, H, W] RGB in [0, 1]
         h = x.flip(1) * 255.0 - self.mean.to(x.dtype)  # [N, 3, H, W] BGR, mean-subtracted
-        wanted = set(self.layers)
         feats: dict[str, torch.Tensor] = {}
         for step in self._steps:
+            if len(feats) == len(wanted):
+                break
             if step == "pool":
                 # ceil_mode: odd sizes keep their last row and column (Keras "same", Torch7's ceil).
                 h = F.max_pool2d(h, 2, 2, ceil_mode=True)
@@ -180,7 +185,7 @@ class Trunk(nn.Module):
             relu = "relu" + step[4:]
             if relu in wanted:
                 feats[relu] = h  # [N, C, ceil(H / 2**k), ceil(W / 2**k)], k = block - 1
-        return {name: feats[name] for name in self.layers}
+        return {name: feats[name] for name in self.layers if name in wanted}
 
     def extra_repr(self) -> str:
         return f"name={self.name}, layers={self.layers}"
