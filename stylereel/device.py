@@ -35,9 +35,11 @@ KEEP_BYTES = 1 << 30
 
 def keep_freed_memory() -> bool:
     """Keep the memory of freed frame-sized arrays in this process for the next frame (glibc only;
-    True where it took). By default glibc hands every array over 128 KB-32 MB straight back to the
-    kernel when it is freed, so each frame's fresh 25 MB arrays (a 1080p float RGB frame) are
-    page-faulted in again; on 2 cores that fault cost is paid beside the network. Allocations up
+    True where it took). By default glibc maps an array above its mmap threshold (128 KB, rising
+    with use to at most 32 MB) on its own and hands it back to the kernel when it is freed: a 4K
+    float frame (100 MB) every time, a 1080p one (25 MB) whenever sizes vary or another thread
+    allocates, and the next frame's array is page-faulted in again (~26 ms per 25 MB on the
+    benchmarks' 2-core VMs), a cost paid beside the network. Allocations up
     to `KEEP_BYTES` now come from one heap that is not trimmed: a render's resident memory stays
     at its peak instead of rising and falling every frame. For processes stylereel owns (the
     CLI), never on import: a host application keeps its own allocator settings."""

@@ -233,8 +233,9 @@ def _openvino_runner(model, hint: str):
     Frames cross into OpenVINO channels-last (NHWC) and come back channels-last: a frame read from
     disk is [H, W, C] in memory, so its NCHW view goes in without a copy, and the output's NCHW view
     over NHWC memory is a plain [H, W, 3] array again. The layout change happens inside the compiled
-    graph, where it merges into the first and last layers. Measured at 1080p (bench/RESULTS.md,
-    "shots"): two full-frame transposes and their fresh 25 MB arrays fewer per frame."""
+    graph, where it merges into the first and last layers: two full-frame transposes and their
+    fresh 25 MB arrays fewer per frame (1080p bf16 on 2 cores, [H, W, 3] in to a contiguous
+    [H, W, 3] out: 140 ms, against 163-189 ms with NCHW in and out)."""
     import openvino as ov
     from openvino.preprocess import PrePostProcessor
 
