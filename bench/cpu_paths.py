@@ -36,7 +36,7 @@ def kind(node_type: str, name: str, exec_type: str) -> str:
         return "depthwise conv" if "_dw_" in exec_type or node_type == "GroupConvolution" else \
             "1x1 conv" if "1x1" in exec_type else "3x3+ conv"
     return {"Interpolate": "upsample", "Pad": "pad + concat", "Concatenation": "pad + concat", "Concat": "pad + concat",
-            "Reorder": "reorder"}.get(node_type, "other")
+            "Reorder": "reorder", "Transpose": "reorder", "DepthToSpace": "reorder"}.get(node_type, "other")
 
 
 def worker(precision: str) -> dict:
@@ -119,9 +119,9 @@ def main() -> None:
     lines += ["", f"int8 against fp32: {at[('native', 'fp32')]['ms'] / at[('native', 'int8')]['ms']:.2f}x natively, "
               f"{at[('AVX2 cap', 'fp32')]['ms'] / at[('AVX2 cap', 'int8')]['ms']:.2f}x under the AVX2 cap: the 1x1 convolutions "
               "run as int8, but the depthwise ones stay fp32 and the added quantize steps and reorders take back part of the "
-              "gain (on a CPU with bf16 units int8 stays slower than bf16). Under the AVX2 cap fp32 runs about as fast as with AVX-512 here: at 2 threads this network is bound by "
-              "memory traffic more than by vector width, so the cap reproduces a Zen 3's kernels, not its clock or memory "
-              "(a real 2-core Zen 3 measured 418-462 ms at 1080p; issue 27)."]
+              "gain (on a CPU with bf16 units int8 stays slower than bf16). Under the AVX2 cap fp32 takes "
+              f"{at[('AVX2 cap', 'fp32')]['ms'] / at[('native', 'fp32')]['ms']:.2f}x its native time here. The cap "
+              "reproduces a Zen 3's kernels, not its clock or memory (a real 2-core Zen 3 measured 418-462 ms at 1080p; issue 27)."]
     write_section("cpu-paths", "Where a frame's time goes on the CPU, by ISA and precision", "\n".join(lines))
     print("\n".join(lines))
 
