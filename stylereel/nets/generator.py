@@ -180,15 +180,25 @@ class GuidedReelGenerator(ReelGenerator):
         if not torch.jit.is_tracing() and min(x.shape[-2:]) <= m:
             return small_frame(self, x, m + 1, guide)
         both, h, w = _pad_to(torch.cat([x, guide], 1), self.stride, m, "reflect")
-        x, g = both[:, :3], both[:, 3:]
         e1 = self.enc1(both)
         e2 = self.enc2(e1)
         y = self.blocks(self.enc3(e2))
-        y = self.up(self.to_rgb(self.up1(self.up2(y, e2), e1)))
-        d = self.detail(torch.cat([x, y, g], 1))
-        drawn = torch.sigmoid(y + d[:, :3])
-        gate = torch.sigmoid(d[:, 3:]) * (g[:, 3:] * self.OPEN).clamp(max=1)
-        return (drawn + gate * (g[:, :3] - drawn))[..., m : m + h, m : m + w]
+        return self.finish(both, self.to_rgb(self.up1(self.up2(y, e2), e1)))[..., m : m + h, m : m + w]
+
+    def finish(self, both: torch.Tensor, rgb: torch.Tensor) -> torch.Tensor:
+        """The full-resolution stage: the padded frame and guide `[N, 7, H, W]` and the half-resolution
+        RGB logits in, the picture out (on 2x2 blocks in the CPU engine, as `ReelGenerator.finish`)."""
+        x, g = both[:, :3], both[:, 3:]
+        blocks = getattr(self, "block_finish", None)
+        if blocks is not None:
+            out = blocks(both, rgb)  # the picture and the gate's opening, each through its sigmoid
+            drawn, opened = out[:, :3], out[:, 3:]
+        else:
+            y = self.up(rgb)
+            d = self.detail(torch.cat([x, y, g], 1))
+            drawn, opened = torch.sigmoid(y + d[:, :3]), torch.sigmoid(d[:, 3:])
+        gate = opened * (g[:, 3:] * self.OPEN).clamp(max=1)
+        return drawn + gate * (g[:, :3] - drawn)
 
 
 class LookModulation(nn.Module):

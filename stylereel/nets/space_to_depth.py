@@ -13,14 +13,17 @@ channels of each of the block's 4 pixels (32), plus a 3x3 conv from the half-res
 same 32 (the conv over the upsampled RGB), the ReLU, a 1x1 conv to the block's 4 RGB pixels (12),
 plus the bilinear upsampling itself as a 3x3 conv from the RGB to those 12, the sigmoid, and
 depth-to-space. The kernels are read off the trained layers (the upsampling ones by sending
-impulses through them), so nothing is refitted and every look keeps its weights.
+impulses through them), so nothing is refitted and every look keeps its weights. The guided
+generator's stage is the same with more channels: its conv also reads the carried keyframe and its
+confidence, and also writes the gate's logit.
 
 The result equals the original to float rounding everywhere except the outermost pixels of the
 padded frame (there bilinear upsampling clamps to the edge, the block conv sees zeros), which lie
 inside the mirrored margin the generator crops away. tests/test_space_to_depth.py checks both.
 The 1080p frame of the default look on 2 cores, the stage as trained against on blocks, interleaved
 in one process: bf16 (AMX) 93.8 -> 83.2 ms, fp32 163 -> 144, fp32 capped to AVX2 228 -> 205; the
-six-look model 176 -> 165 (bf16) and 321 -> 305 (AVX2). The frame itself goes in as 3 channels: a
+six-look model 176 -> 165 (bf16) and 321 -> 305 (AVX2); the guided generator 232 -> 133 (bf16) and
+378 -> 275 (AVX2). The frame itself goes in as 3 channels: a
 space-to-depth of the frame (12 channels) made the engine lay out the look weights beside it badly
 (the six-look model got 30% slower), so the frame part is a stride-2 4x4 conv over the frame.
 """
@@ -55,45 +58,48 @@ def _block_kernel(layer, channels: int, out_channels: int) -> torch.Tensor:
 
 
 class BlockFinish(nn.Module):
-    """`ReelGenerator.finish(x, rgb)` on 2x2 blocks: the padded frame `[N, 3, H, W]` (H, W even) and the
-    half-resolution RGB logits `[N, 3, H/2, W/2]` in, the picture `[N, 3, H, W]` in [0, 1] out."""
+    """A generator's full-resolution stage on 2x2 blocks. Its `detail` reads [frame, upsampled RGB, any
+    further full-resolution inputs] and writes RGB logits (added to the upsampled RGB) and any further
+    logits (the guided generator's gate). In: the padded full-resolution inputs `[N, 3 + extra, H, W]`
+    (frame first; H, W even) and the half-resolution RGB logits `[N, 3, H/2, W/2]`; out: the sigmoid of
+    every output `[N, 3 + more, H, W]` (the picture first)."""
 
     def __init__(self, net: nn.Module):
         super().__init__()
         first, last = net.detail[0], net.detail[2]
-        hidden = first.out_channels
+        hidden, outs = first.out_channels, last.out_channels
+        full = torch.cat([first.weight[:, :3], first.weight[:, 6:]], 1)  # the conv's full-resolution inputs
         with torch.no_grad():
             # The 3x3 conv over the frame, for the 4 pixels of each block at once: a stride-2 4x4 conv whose
             # window is the block and the ring of pixels around it (pixel (a, b) reads rows a..a+2, columns b..b+2).
-            self.frame = nn.Conv2d(3, hidden * 4, 4, stride=2, padding=1)
+            self.frame = nn.Conv2d(full.shape[1], hidden * 4, 4, stride=2, padding=1)
             self.frame.weight.zero_()
             for a in range(2):
                 for b in range(2):
-                    self.frame.weight[torch.arange(hidden) * 4 + a * 2 + b, :, a : a + 3, b : b + 3] = first.weight[:, :3]
+                    self.frame.weight[torch.arange(hidden) * 4 + a * 2 + b, :, a : a + 3, b : b + 3] = full
             self.frame.bias.copy_(first.bias.repeat_interleave(4))
             rgb_part = nn.Conv2d(3, hidden, 3, padding=1, bias=False)
             rgb_part.weight.copy_(first.weight[:, 3:6])
             self.rgb = nn.Conv2d(3, hidden * 4, 3, padding=1, bias=False)  # the same conv over the upsampled RGB
             self.rgb.weight.copy_(_block_kernel(lambda r: rgb_part(net.up(r)), 3, hidden))
-            self.out = nn.Conv2d(hidden * 4, 12, 1)  # the 1x1 conv, pixel by pixel of a block
+            self.out = nn.Conv2d(hidden * 4, outs * 4, 1)  # the 1x1 conv, pixel by pixel of a block
             self.out.weight.zero_()
             for p in range(4):
-                self.out.weight[torch.arange(3) * 4 + p, torch.arange(hidden)[:, None] * 4 + p, 0, 0] = last.weight[:, :, 0, 0].t()
+                self.out.weight[torch.arange(outs) * 4 + p, torch.arange(hidden)[:, None] * 4 + p, 0, 0] = last.weight[:, :, 0, 0].t()
             self.out.bias.copy_(last.bias.repeat_interleave(4))
-            self.up = nn.Conv2d(3, 12, 3, padding=1, bias=False)  # the bilinear x2 itself
-            self.up.weight.copy_(_block_kernel(net.up, 3, 3))
+            self.up = nn.Conv2d(3, outs * 4, 3, padding=1, bias=False)  # the bilinear x2 itself, onto the RGB logits
+            self.up.weight.zero_()
+            self.up.weight[:12] = _block_kernel(net.up, 3, 3)
 
-    def forward(self, x: torch.Tensor, rgb: torch.Tensor) -> torch.Tensor:
-        h = torch.relu(self.frame(x) + self.rgb(rgb))
+    def forward(self, full: torch.Tensor, rgb: torch.Tensor) -> torch.Tensor:
+        h = torch.relu(self.frame(full) + self.rgb(rgb))
         return F.pixel_shuffle(torch.sigmoid(self.up(rgb) + self.out(h)), 2)
 
 
 def on_blocks(net: nn.Module) -> nn.Module:
-    """A copy of `net` whose full-resolution stage runs on 2x2 blocks (`BlockFinish`), where `net` has
-    the default generator's stage (`finish` over [frame, RGB] to RGB: the "reel" and "reel_looks"
-    generators; "reel_guided" draws a gate there too); else `net` itself."""
-    detail = getattr(net, "detail", None)
-    if not hasattr(net, "finish") or detail is None or detail[0].in_channels != 6 or detail[2].out_channels != 3:
+    """A copy of `net` whose full-resolution stage (`finish`) runs on 2x2 blocks (`BlockFinish`): the
+    "reel", "reel_looks" and "reel_guided" generators; any other `net` is returned as it is."""
+    if not hasattr(net, "finish"):
         return net
     net = copy.deepcopy(net)
     net.block_finish = BlockFinish(net)
