@@ -4,7 +4,7 @@ an older Xeon runs; the cap is checked in torch's own oneDNN report), and, with 
 long the default look takes to get there in each (time to quality).
 
     python bench/train_cpu.py [--steps 30] [--repeats 2]
-    python bench/train_cpu.py --data DATA_DIR --quality
+    python bench/train_cpu.py --data DATA_DIR --quality [--shapes 8,32,64x4 ...]
 
 `--quality` trains the default look as `bench/quality_unpaired.py` does (its 5 training photos and
 Starry Night, the unpaired defaults, the default 1000 steps, a snapshot every 50) once in bf16 and
@@ -71,13 +71,15 @@ def main() -> None:
     ap.add_argument("--data", type=Path, help="the sample data (photos/, styles/, models/): needed by --quality")
     ap.add_argument("--quality", action="store_true", help="time to quality of the default look in bf16 and in fp32 capped to AVX2")
     ap.add_argument("--work", type=Path, default=ROOT / "bench" / "runs" / "train_quality")
+    ap.add_argument("--shapes", nargs="*", default=[], metavar="C0,C1,C2xBLOCKS",
+                    help="with --quality: smaller generators to train the same way beside the default one, e.g. 8,32,64x4")
     args = ap.parse_args()
     if args.steps < 1 or args.repeats < 1:
         ap.error("--steps and --repeats must be at least 1")
     if args.quality:
         if args.data is None:
             ap.error("--quality needs --data")
-        return quality(args.data, args.work)
+        return quality(args.data, args.work, args.shapes)
 
     from stylereel.device import bf16_supported, cpu_description
 
@@ -112,8 +114,9 @@ def main() -> None:
     print("\n".join(lines))
 
 
-def quality(data: Path, work: Path) -> None:
-    """Train the default look to the end in bf16 and in fp32 capped to AVX2; score every snapshot."""
+def quality(data: Path, work: Path, shapes: list[str]) -> None:
+    """Train the default look to the end in bf16 and in fp32 capped to AVX2, with the default generator
+    and with each of `shapes` ("C0,C1,C2xBLOCKS"); score every snapshot."""
     import time
 
     import numpy as np
@@ -129,13 +132,19 @@ def quality(data: Path, work: Path) -> None:
 
     train, _ = photo_split(data, HELD_OUT)
     style = data / "styles" / "starry_night.jpg"
-    configs = ([("bf16", True, {})] if bf16_supported(torch.device("cpu")) else []) + [("fp32, oneDNN capped to AVX2", False, AVX2)]
+    arithmetics = ([("bf16", True, {})] if bf16_supported(torch.device("cpu")) else []) + [("fp32, oneDNN capped to AVX2", False, AVX2)]
+    generators = [("", {})] + [(f", generator ({shape.split('x')[0]})x{shape.split('x')[1]}",
+                                {"channels": [int(c) for c in shape.split("x")[0].split(",")], "n_blocks": int(shape.split("x")[1])})
+                               for shape in shapes]
+    configs = [(a + g, bf16, env, kwargs) for g, kwargs in generators for a, bf16, env in arithmetics]
     runs = {}
-    for name, bf16, env in configs:
-        out = work / name.split(",")[0]
+    for name, bf16, env, kwargs in configs:
+        out = work / "".join(ch if ch.isalnum() else "_" for ch in name.split(",")[0] + (name.split("generator")[1] if kwargs else ""))
         if not (out / "model" / "model.json").exists():
             cmd = [sys.executable, "-m", "stylereel.cli", "train", "--content", *map(str, train), "--style", str(style), "--out", str(out),
                    f"--train.bf16={'true' if bf16 else 'false'}", "--train.snapshot_every=50"]
+            if kwargs:
+                cmd.append(f"--model.generator_kwargs={json.dumps(kwargs)}")
             t0 = time.monotonic()
             subprocess.run(cmd, check=True, env={**os.environ, **env})
             print(name, f"trained in {time.monotonic() - t0:.0f} s", flush=True)
@@ -161,6 +170,8 @@ def quality(data: Path, work: Path) -> None:
             print(name, *(f"{v:.3f}" for v in rows[-1]), flush=True)
         curves[name] = rows
     (work / "curves.json").write_text(json.dumps(curves, indent=2))
+    sheet = ROOT / "docs" / "images" / "train_quality.png"
+    contact_sheet(photos, [Stylizer(out / "model", device="cpu") for out in runs.values()], sheet)
 
     target = curves[configs[0][0]][-1][2]
     goal = start - 0.9 * (start - target)
@@ -168,11 +179,12 @@ def quality(data: Path, work: Path) -> None:
     lines = [
         f"CPU: {cpu['model']}, {', '.join(cpu['isa'])}, {cpu['cores']} cores. The default look (`stylereel train`, the unpaired defaults, "
         f"{curves[configs[0][0]][-1][1]} steps) on the 5 training photos of `bench/quality_unpaired.py` and `styles/starry_night.jpg`, one run "
-        "per arithmetic, one after the other; every snapshot (each 50 steps) scored on its 4 held-out photos at 384 px. "
+        "per arithmetic and generator, one after the other (the smaller generators: `--model.generator_kwargs`, the same recipe); every snapshot (each 50 steps) scored on its 4 held-out photos at 384 px. "
         f"Magenta style distance of the photos themselves: {start:.3f}; target: 90% of the way from there to the bf16 run's final "
-        f"{target:.3f}, i.e. {goal:.3f}.",
+        f"{target:.3f}, i.e. {goal:.3f}. One training per row: each row is one sample of a run-to-run spread not measured here. "
+        f"Contact sheet: `{sheet.relative_to(ROOT)}` (each held-out photo, then each row's final model, left to right).",
         "",
-        "| arithmetic | s/step | time to quality | steps then | style distance at 6 min | content distance at 6 min | final style distance | final content distance | whole run |",
+        "| run | s/step | time to quality | steps then | style distance at 6 min | content distance at 6 min | final style distance | final content distance | whole run |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name, rows in curves.items():
@@ -191,8 +203,20 @@ def quality(data: Path, work: Path) -> None:
             running = 60 * (mark - 2) < curves[name][-1][0]  # a mark after the run's end repeats nothing
             cells.append(f"{before[-1][2]:.3f} / {before[-1][3]:.3f} ({before[-1][1]} steps)" if running else "")
         lines.append(f"| {mark} | " + " | ".join(cells) + " |")
-    write_section("train-quality", "Time to quality of the default look by arithmetic", "\n".join(lines))
+    write_section("train-quality", "Time to quality of the default look by arithmetic and generator size", "\n".join(lines))
     print("\n".join(lines))
+
+
+def contact_sheet(photos, stylizers, path: Path, width: int = 1500) -> None:
+    """One row per photo: the photo, then each stylizer's rendering of it; written as a PNG `width` wide."""
+    import cv2
+    import numpy as np
+    import torch
+
+    rows = [torch.cat([x[0]] + [st.tensor(x)[0] for st in stylizers], 2) for _, x in photos]
+    sheet = (torch.cat(rows, 1).permute(1, 2, 0).clamp(0, 1).numpy()[..., ::-1] * 255).astype(np.uint8)
+    scale = width / sheet.shape[1]
+    cv2.imwrite(str(path), cv2.resize(sheet, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA))
 
 
 if __name__ == "__main__":
