@@ -17,15 +17,14 @@ Writes bench/RESULTS.md, section "cpu-paths".
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-AVX2 = {"OV_CPU_MAX_ISA": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
+from bench.results import OV_AVX2 as AVX2  # noqa: E402
+
 CONFIGS = [("native", "fp32", {}), ("native", "bf16", {}), ("native", "int8", {}),
            ("AVX2 cap", "fp32", AVX2), ("AVX2 cap", "int8", AVX2)]
 KINDS = ["1x1 conv", "3x3+ conv", "depthwise conv", "upsample", "pad + concat", "reorder", "other"]
@@ -86,16 +85,10 @@ def worker(precision: str) -> dict:
 
 
 def main() -> None:
-    from bench.results import write_section
+    from bench.results import run_worker, write_section
     from stylereel.device import cpu_description
 
-    rows = []
-    for isa, precision, env in CONFIGS:
-        r = subprocess.run([sys.executable, __file__, "--worker", precision], capture_output=True, text=True,
-                           env={**os.environ, **env}, cwd=ROOT)
-        if r.returncode != 0:
-            raise RuntimeError(f"{isa} {precision}: {r.stderr.strip().splitlines()[-1]}")
-        rows.append((isa, precision, json.loads(r.stdout.strip().splitlines()[-1])))
+    rows = [(isa, precision, run_worker(__file__, precision, env=env)) for isa, precision, env in CONFIGS]
     cpu = cpu_description()
     lines = [
         f"CPU: {cpu['model']}, {', '.join(cpu['isa'])}, {cpu['cores']} cores (2 threads). The default look at 1920x1080, one "

@@ -52,6 +52,23 @@ def train_timed(data_args: list[str], out: Path, minutes: float, overrides: list
     return time.monotonic() - t0
 
 
+# OpenVINO's and oneDNN's ISA caps together (either alone leaves the plugin and oneDNN disagreeing)
+OV_AVX2 = {"OV_CPU_MAX_ISA": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
+
+
+def run_worker(script: str, *args: str, env: dict | None = None):
+    """`python SCRIPT --worker ARGS...` in a fresh process, `env` added to this one's: the JSON on its
+    last line of output; its last error line if it fails."""
+    import json
+    import os
+
+    r = subprocess.run([sys.executable, script, "--worker", *args], capture_output=True, text=True,
+                       env={**os.environ, **(env or {})}, cwd=Path(__file__).resolve().parent.parent)
+    if r.returncode != 0:
+        raise RuntimeError(f"{Path(script).name} {' '.join(args)} {env or ''}: {r.stderr.strip().splitlines()[-1]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
 def write_section(name: str, title: str, body: str) -> None:
     command = " ".join(["python", rel_path(sys.argv[0]), *map(_portable, sys.argv[1:])])
     block = (

@@ -133,9 +133,10 @@ def quality(data: Path, work: Path, shapes: list[str]) -> None:
     train, _ = photo_split(data, HELD_OUT)
     style = data / "styles" / "starry_night.jpg"
     arithmetics = ([("bf16", True, {})] if bf16_supported(torch.device("cpu")) else []) + [("fp32, oneDNN capped to AVX2", False, AVX2)]
-    generators = [("", {})] + [(f", generator ({shape.split('x')[0]})x{shape.split('x')[1]}",
-                                {"channels": [int(c) for c in shape.split("x")[0].split(",")], "n_blocks": int(shape.split("x")[1])})
-                               for shape in shapes]
+    generators = [("", {})]
+    for shape in shapes:  # "C0,C1,C2xBLOCKS"
+        channels, blocks = shape.split("x")
+        generators.append((f", generator ({channels})x{blocks}", {"channels": [int(c) for c in channels.split(",")], "n_blocks": int(blocks)}))
     configs = [(a + g, bf16, env, kwargs) for g, kwargs in generators for a, bf16, env in arithmetics]
     runs = {}
     for name, bf16, env, kwargs in configs:

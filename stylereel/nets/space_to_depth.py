@@ -20,11 +20,10 @@ confidence, and also writes the gate's logit.
 The result equals the original to float rounding everywhere except the outermost pixels of the
 padded frame (there bilinear upsampling clamps to the edge, the block conv sees zeros), which lie
 inside the mirrored margin the generator crops away. tests/test_space_to_depth.py checks both.
-The 1080p frame of the default look on 2 cores, the stage as trained against on blocks, interleaved
-in one process: bf16 (AMX) 93.8 -> 83.2 ms, fp32 163 -> 144, fp32 capped to AVX2 228 -> 205; the
-six-look model 176 -> 165 (bf16) and 321 -> 305 (AVX2); the guided generator 232 -> 133 (bf16) and
-378 -> 275 (AVX2). The frame itself goes in as 3 channels: a
-space-to-depth of the frame (12 channels) made the engine lay out the look weights beside it badly
+At 1080p on 2 cores (bench/blocks.py; bench/RESULTS.md, "blocks") a frame takes 0.83-0.89x its
+time as trained for the shipped Starry Night (two runs; bf16 on AMX, fp32, fp32 capped to AVX2),
+0.85-0.94x for the six-look model, 0.58-0.73x for the guided generator. The frame itself goes in
+as 3 channels: a space-to-depth of the frame (12 channels) made the engine lay out the look weights beside it badly
 (the six-look model got 30% slower), so the frame part is a stride-2 4x4 conv over the frame.
 """
 
