@@ -58,6 +58,8 @@ def train(
     look: List[str] = typer.Option([], help="NAME=PAIRS, once per look: several paired looks in one model (fusion, strength and regions at render time)"),
     extend: Optional[str] = typer.Option(None, help="a multi-look model (or 'builtin'): learn one more look from --style, training only that look's parameters"),
     name: Optional[str] = typer.Option(None, help="the new look's name (with --extend)"),
+    distill: Optional[str] = typer.Option(None, help="a trained look (built-in name or model directory) to learn from --content images painted by it: "
+                                          "with --model.generator_kwargs, a smaller network that renders the same look"),
     steps: Optional[int] = typer.Option(None, help="training steps"),
     minutes: Optional[float] = typer.Option(None, help="wall-clock budget in minutes"),
     size: Optional[int] = typer.Option(None, help="training crop size in pixels"),
@@ -66,7 +68,7 @@ def train(
     nproc: int = typer.Option(1, help="train in N processes (torchrun; gloo on CPU, nccl with one GPU each): the global batch (data.batch) split between them"),
     dry_run: bool = typer.Option(False, "--dry-run", help="print the resolved config and exit"),
 ) -> None:
-    """Train a look: unpaired (--content/--style) or paired keyframes (--pairs)."""
+    """Train a look: unpaired (--content/--style), paired keyframes (--pairs), or a trained look again (--distill)."""
     from stylereel.run import build_config, resume_config
     from stylereel.train.checkpoint import has_state, saved_config, state_step
 
@@ -93,7 +95,7 @@ def train(
             _fail(f"--out {out}: cannot make the run folder there: {blocking} is a file")
         if has_state(out):
             _fail(f"{out}: already holds a run at step {state_step(out)}; pass --resume to continue it or choose another --out")
-        cfg = build_config(content, style, pairs, config, overrides, steps, minutes, size, looks=look)
+        cfg = build_config(content, style, pairs, config, overrides, steps, minutes, size, looks=look, distill=distill)
     if dry_run:
         typer.echo(cfg.to_yaml(), nl=False)
         return

@@ -48,7 +48,9 @@ class ModelConfig:
 
 @dataclass
 class DataConfig:
-    mode: str = "unpaired"  # "unpaired": content + style images; "paired": DIR/input/NAME -> DIR/target/NAME
+    # "unpaired": content + style images; "paired": DIR/input/NAME -> DIR/target/NAME; "distill": content images painted
+    # by a trained look (`teacher`), for a smaller or faster generator that renders the same look
+    mode: str = "unpaired"
     content: list = field(default_factory=list)
     style: list = field(default_factory=list)
     pairs: str | None = None
@@ -63,7 +65,8 @@ class DataConfig:
     scale_jitter: list = field(default_factory=lambda: [0.75, 1.33])
     flip: bool = True
     # unpaired looks: a network that paints each content image in the look once before training ("adain"), so
-    # terms can read where the look's colours and strokes go (`of: teacher`); None: the look's statistics alone
+    # terms can read where the look's colours and strokes go (`of: teacher`); None: the look's statistics alone.
+    # distill: the trained look to learn (a built-in look's name or a model directory); it paints every crop.
     teacher: str | None = None
 
 
@@ -144,6 +147,18 @@ MODE_DEFAULTS["guided"] = {**copy.deepcopy(KEYFRAMES), "model": {"generator": "r
 # looks: several paired looks in one generator (stylereel.nets.generator.LooksReelGenerator), plus "none"
 #   (the plate itself), each sample drawn from one look (data.datasets.LooksData).
 MODE_DEFAULTS["looks"] = {**copy.deepcopy(KEYFRAMES), "model": {"generator": "reel_looks"}}
+# distill: a trained look (data.teacher) paints every crop of the content images as it is drawn, and a generator,
+#   usually a smaller one (--model.generator_kwargs), learns to paint the same: L1 and features on the ImageNet
+#   VGG19 up to relu4_1 against the teacher's painting, no critic (the teacher is the truth, and a deterministic one).
+#   A multi-look teacher paints each crop in one of its looks or a mix of two, and the student learns them all
+#   (stylereel.data.datasets.DistillData; bench/distill.py measures what the smaller networks keep of a look).
+MODE_DEFAULTS["distill"] = {
+    "loss": {
+        "trunk": "vgg19",
+        "l1": {"weight": 10.0, "of": "target"},
+        "content": {"weight": 1.0, "of": "target", "layers": ["relu1_1", "relu2_1", "relu3_1", "relu4_1"]},
+    },
+}
 MODES = tuple(MODE_DEFAULTS)
 SECTIONS = ("model", "data", "loss", "train")
 

@@ -24,7 +24,8 @@ from stylereel.errors import StylereelError, did_you_mean
 
 def build_config(content: Sequence[str | Path] = (), style: Sequence[str | Path] = (), pairs: str | Path | None = None,
                  config_file: str | Path | None = None, overrides: Iterable[str] = (), steps: int | None = None,
-                 minutes: float | None = None, size: int | None = None, looks: Sequence[str] = ()) -> RunConfig:
+                 minutes: float | None = None, size: int | None = None, looks: Sequence[str] = (),
+                 distill: str | None = None) -> RunConfig:
     """The resolved config of a new run; raises `ConfigError` (one line, naming the setting or file)."""
     file_layer = read_yaml(config_file) if config_file else {}
     where = f"{config_file}: " if config_file else ""
@@ -46,6 +47,8 @@ def build_config(content: Sequence[str | Path] = (), style: Sequence[str | Path]
                 raise ConfigError(f"--look: {name!r} given twice")
             named[name] = folder
         flags.append(("data.looks", named))
+    if distill is not None:
+        flags.append(("data.teacher", str(distill)))
     for key, v in (("train.steps", steps), ("train.minutes", minutes), ("data.size", size)):
         if v is not None:
             flags.append((key, v))
@@ -56,6 +59,10 @@ def build_config(content: Sequence[str | Path] = (), style: Sequence[str | Path]
     gives_pairs = bool(pairs is not None or said.get("data.pairs") not in (None, "", "null") or file_data.get("pairs") or looks)
     gives_unpaired = bool(content or style or said.get("data.content") or said.get("data.style")
                           or file_data.get("content") or file_data.get("style"))
+    if distill is not None:
+        if gives_pairs or style:
+            raise ConfigError("--distill learns a trained look from --content images alone: no --style or keyframe pairs")
+        mode = mode or "distill"
     if gives_pairs and gives_unpaired:
         raise ConfigError("give either keyframe pairs (--pairs DIR) or --content/--style images, not both")
     if mode is None:
@@ -103,6 +110,11 @@ def check_config(cfg: RunConfig) -> RunConfig:
                 raise ConfigError(f"--look: {name!r} is not a usable look name (letters, digits and _; 'none' is the plate itself)")
             d.looks[name] = _pairs_spec(str(spec), f"look {name}")
         m.generator_kwargs = {"looks": ["none", *d.looks], **m.generator_kwargs}
+    elif d.mode == "distill":
+        if not d.content:
+            raise ConfigError("a distilled look needs the images its teacher paints: --content PHOTOS (or frames of the shots)")
+        d.content = [_existing(p, "data.content") for p in d.content]
+        _distilling(cfg)
     elif d.mode in ("paired", "guided"):
         if not d.pairs:
             raise ConfigError("a paired look needs keyframes: --pairs DIR (DIR/input/NAME and DIR/target/NAME) or --pairs PLATE=PAINTED (sequences or movies)")
@@ -116,7 +128,7 @@ def check_config(cfg: RunConfig) -> RunConfig:
                             ("data.style_size", d.style_size, 16), ("train.steps", t.steps, 0)):
         if value < low:
             raise ConfigError(f"{key}: must be at least {low}, got {value}")
-    if d.teacher is not None:
+    if d.teacher is not None and d.mode != "distill":
         from stylereel.nets.adain import TEACHERS
 
         if d.teacher not in TEACHERS:
@@ -161,6 +173,36 @@ def _extending(m) -> None:
                           f" (it has: {', '.join(looks)})")
     m.extend = str(base.resolve())
     m.generator, m.generator_kwargs = gen["name"], {**gen["kwargs"], "looks": [*looks, m.new_look]}
+
+
+def _distilling(cfg: RunConfig) -> None:
+    """data.teacher of a distilled look: a model directory (or a run holding one) or a built-in look's name
+    (a multi-look model's look names the whole model); the student is the teacher's generator with
+    `model.generator_kwargs` changed (fewer channels or blocks), so it takes the same inputs."""
+    import json
+
+    from stylereel import looks
+
+    spec = cfg.data.teacher
+    if not spec:
+        raise ConfigError("a distilled look needs the trained look it learns: --distill LOOK (a built-in look or a model directory)")
+    p = Path(str(spec)).expanduser()
+    if not p.exists():
+        found = looks.catalogue().get(str(spec))
+        if found is None:
+            raise ConfigError(f"--distill: {spec!r} is neither a model directory nor a built-in look"
+                              f"{did_you_mean(str(spec), looks.names())} (built in: {', '.join(looks.names())})")
+        p = found
+    p = p / "model" if (p / "model" / "model.json").is_file() else p
+    try:
+        gen = json.loads((p / "model.json").read_text())["generator"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ConfigError(f"{spec}: not a stylereel model (--distill needs a model directory with model.json)") from None
+    if gen.get("name") == "reel_guided":
+        raise ConfigError(f"{spec}: a guided look paints from keyframes given at render time; it cannot be distilled from photos alone")
+    m = cfg.model
+    cfg.data.teacher = str(p.resolve())
+    m.generator, m.generator_kwargs = gen["name"], {**gen.get("kwargs", {}), **m.generator_kwargs}
 
 
 def _pairs_spec(spec: str, key: str) -> str:

@@ -22,7 +22,7 @@ RULES = {
     "model": {"io", "nets"},
     "train": {"train", "config", "data", "nets", "losses", "model", "io"},
     "render": {"render", "io", "model", "nets"},
-    "run": {"config", "losses", "nets", "io"},
+    "run": {"config", "losses", "nets", "io", "looks"},
     "evaluate": {"render", "metrics", "data", "io", "model"},
     "looks": set(),
     "demo": {"render", "io", "looks"},

@@ -6,7 +6,9 @@ as a mapping of named tensors.
 - `condition`: the key the critic also sees beside an image when the data is aligned
   (a plate and its painted target), else None;
 - `look_images`: whole images of the look, for its Gram statistics;
-- `preview`: one sample (`plate`, and `target` if any) for TensorBoard.
+- `preview`: one sample (`plate`, and `target` if any) for TensorBoard;
+- `complete(batch)`, where a dataset has it: entries made on the training device from the
+  sampled ones (the distilled look's teacher paints its crops there).
 
 A new kind of training data (frames of a shot with the flow between them, N looks
 with a look id) is one class here; the loss terms say which keys they need.
@@ -14,6 +16,7 @@ with a look id) is one class here; the loss terms say which keys they need.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -190,8 +193,68 @@ class LooksData:
         return {**batch, "look": look}
 
 
-def load_training_data(cfg: DataConfig, teacher: Teacher | None = None):
-    """The mode's data; `teacher` (unpaired looks only) paints each plate in the look."""
+@dataclass
+class Painter:
+    """A trained look as the teacher of data.mode distill: `paint(batch)` -> [N, 3, H, W], the look of
+    `batch["plate"]` (and, for a multi-look model, of `batch["look"]`: its weight map), without gradients,
+    on the batch's device; `looks`: a multi-look model's looks ("none" first), else empty."""
+
+    paint: Callable[[dict[str, torch.Tensor]], torch.Tensor]
+    looks: tuple[str, ...] = ()
+
+
+@DATASETS.register("distill")
+class DistillData:
+    """Content plates, each crop painted by a trained look as it is drawn (`data.teacher`): the same
+    crop, scale and flip the student sees, so it learns the teacher's function itself, not a resampled
+    copy of it. With a multi-look teacher every crop also carries a look weight map (`look`):
+    half the crops one look (or "none"), half a mix of two at a random weight, the fusion users render."""
+
+    look, condition = "target", "plate"
+
+    def __init__(self, cfg: DataConfig, teacher: Painter):
+        _check_paths("content", cfg.content)
+        self.teacher, self.n_looks = teacher, len(teacher.looks)
+        content = load_images(cfg.content, cfg.max_side)
+        self.provides = ("plate", "target") + (("look",) if self.n_looks else ())
+        self._plates = CropSampler([{"plate": c} for c in content], cfg.size, cfg.scale_jitter, cfg.flip)
+        # The teacher's painting of each whole plate (in the looks in turn): the look's statistics kept with the model.
+        wholes = [{"plate": c[None], **self._whole_look(i, c)} for i, c in enumerate(content)]
+        self.look_images = [teacher.paint(b)[0].clamp(0, 1) for b in wholes]
+        self.preview = {k: v[0] for k, v in wholes[0].items()}
+
+    def _whole_look(self, i: int, c: torch.Tensor) -> dict[str, torch.Tensor]:
+        if not self.n_looks:
+            return {}
+        look = torch.zeros(1, self.n_looks, *c.shape[-2:])
+        look[:, 1 + i % (self.n_looks - 1)] = 1
+        return {"look": look}
+
+    def sample(self, n: int, gen: torch.Generator) -> dict[str, torch.Tensor]:
+        """Plates (and look maps); the trainer adds the teacher's `target` on its device (`complete`)."""
+        batch = self._plates.sample(n, gen)
+        if self.n_looks:
+            k = self.n_looks
+            w = torch.zeros(n, k)
+            pick = torch.randint(0, k, (n, 2), generator=gen)
+            mixed = torch.rand(n, generator=gen) < 0.5
+            share = torch.where(mixed, torch.rand(n, generator=gen), torch.ones(n))
+            w[torch.arange(n), pick[:, 0]] += share
+            w[torch.arange(n), pick[:, 1]] += 1 - share
+            batch["look"] = w[:, :, None, None].expand(-1, -1, *batch["plate"].shape[-2:]).contiguous()
+        return batch
+
+    def complete(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        return {**batch, "target": self.teacher.paint(batch)}
+
+
+def load_training_data(cfg: DataConfig, teacher: Teacher | Painter | None = None):
+    """The mode's data; `teacher` paints each plate in the look: an unpaired look's (a `Teacher` that
+    paints whole images once), or the trained look a distilled one learns (a `Painter`, every crop)."""
+    if cfg.mode == "distill":
+        if not isinstance(teacher, Painter):
+            raise StylereelError("data.teacher: a distilled look needs the trained look it learns (data.teacher: a look or model)")
+        return DistillData(cfg, teacher)
     if teacher is not None and cfg.mode != "unpaired":
         raise StylereelError(f"data.teacher: only an unpaired look (content + style images) learns from a teacher, not data.mode {cfg.mode}")
     return DATASETS.get(cfg.mode)(cfg, teacher) if teacher is not None else DATASETS.get(cfg.mode)(cfg)

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from stylereel.config import RunConfig
-from stylereel.data.datasets import load_training_data
+from stylereel.data.datasets import Painter, load_training_data
 from stylereel.device import bf16_supported, pick_device
 from stylereel.errors import StylereelError
 from stylereel.io.atomic import atomic_write_text
@@ -68,7 +68,10 @@ class Trainer:
 
         # Data: decoded once, cropped on the training thread from a seeded generator.
         self.gen = torch.Generator().manual_seed(t.seed)
-        self.data = load_training_data(self.cfg.data, TEACHERS[self.cfg.data.teacher] if self.cfg.data.teacher else None)
+        d = self.cfg.data
+        teacher = self._painter(d.teacher) if d.mode == "distill" else TEACHERS[d.teacher] if d.teacher else None
+        self.data = load_training_data(d, teacher)
+        self._complete = getattr(self.data, "complete", lambda batch: batch)
 
         self.G = build_generator(m.generator, **m.generator_kwargs)
         self.fixed: dict[str, torch.Tensor] = {}  # inputs every batch gets whole (the new look's one-hot, extending)
@@ -110,6 +113,7 @@ class Trainer:
         n = self.cfg.data.batch // self.world.size
         batch = self.data.sample(self.cfg.data.batch, self.gen)
         batch = self._fill({k: v[self.world.rank * n : (self.world.rank + 1) * n].to(self.device) for k, v in batch.items()})
+        batch = self._complete(batch)
         s = self.objective.step(batch, with_extras(self.G, batch), self.D)
         s.fake  # the generator runs once; the critic sees it detached, the terms with gradients
         losses = {}
@@ -187,7 +191,7 @@ class Trainer:
 
     @torch.no_grad()
     def sample_grid(self) -> torch.Tensor:
-        preview = self._fill({k: v[None].to(self.device) for k, v in self.data.preview.items()})
+        preview = self._complete(self._fill({k: v[None].to(self.device) for k, v in self.data.preview.items()}))
         x = preview["plate"]
         row = [x, with_extras(self.G_ema, preview)(x)] + [v for k, v in preview.items() if k != "plate" and v.shape[1] == 3]
         return torch.cat(row, -1)[0].clamp(0, 1).cpu()  # [3, H, k*W]
@@ -195,6 +199,18 @@ class Trainer:
     def _fill(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         n, _, h, w = batch["plate"].shape
         return {**batch, **{k: v.to(batch["plate"].device)[None, :, None, None].expand(n, -1, h, w) for k, v in self.fixed.items()}}
+
+    def _painter(self, teacher: str) -> Painter:
+        """The trained look a distilled one learns (data.teacher, a model directory), on the training device."""
+        net, _ = load_model(teacher)
+        net.to(self.device)
+
+        @torch.no_grad()
+        def paint(batch: dict[str, torch.Tensor]) -> torch.Tensor:
+            on = {k: v.to(self.device) for k, v in batch.items()}
+            return with_extras(net, on)(on["plate"]).clamp(0, 1).to(batch["plate"].device)
+
+        return Painter(paint, tuple(getattr(net, "looks", ())))
 
     def _extend(self, base_dir: Path) -> None:
         """Start from a multi-look model with one more look, whose modulation alone trains: it
