@@ -35,7 +35,8 @@ def test_every_route_to_a_distilled_run_gives_one_config(tmp_path, data_dir):
     first = routes["--distill"]
     assert first["data"]["mode"] == "distill" and first["data"]["teacher"] == str(look_dir("starry_night").resolve())
     assert first["model"]["generator"] == "reel" and first["model"]["generator_kwargs"] == {"channels": [8, 16, 32], "n_blocks": 1}
-    assert set(first["loss"]) == {"trunk", "l1", "content"} and first["loss"]["content"]["of"] == "target"
+    assert set(first["loss"]) == {"trunk", "l1", "texture", "content"} and first["loss"]["content"]["of"] == "target"
+    assert first["loss"]["texture"]["of"] == "target" and first["loss"]["texture"]["cell"] == 16
     for name, cfg in routes.items():
         assert cfg == first, name
 

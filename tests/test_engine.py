@@ -41,10 +41,26 @@ def test_engine_fp32_matches_the_plain_net_and_bf16_stays_close(backend):
 def test_one_engine_renders_any_frame_size():
     g = _generator("reel")
     engine = InferenceEngine(g, "cpu", precision="fp32")
-    for h, w in [(64, 64), (101, 37), (2, 500)]:
+    for h, w in [(64, 64), (101, 37), (64, 64), (2, 500)]:  # each size compiled for when it comes, again when it comes back
         x = torch.rand(2, 3, h, w)
         with torch.no_grad():
             assert torch.allclose(engine(x), g(x), atol=1e-5)
+
+
+def test_the_cpu_engine_compiles_once_per_frame_size(monkeypatch):
+    import openvino as ov
+
+    from stylereel.render.engine import RenderGraph, _openvino_model, _openvino_runner
+
+    shapes = []
+    compile_model = ov.Core.compile_model
+    monkeypatch.setattr(ov.Core, "compile_model", lambda core, m, *a: shapes.append(str(m.inputs[0].get_partial_shape())) or compile_model(core, m, *a))
+    model = _openvino_model(RenderGraph(_generator("reel")))
+    static, any_size = _openvino_runner(model, "f32"), _openvino_runner(model, "f32", static=False)
+    frames = [torch.rand(1, 3, 64, 96), torch.rand(1, 3, 64, 96), torch.rand(1, 3, 80, 40), torch.rand(1, 3, 64, 96)]
+    for x in frames:
+        assert torch.allclose(static([x]), any_size([x]), atol=1e-5)
+    assert shapes == ["[1,64,96,3]", "[?,?,?,3]", "[1,80,40,3]", "[1,64,96,3]"]  # NHWC in; the any-size network once
 
 
 @pytest.mark.parametrize("name", ["reel", "johnson", "reel_guided", "reel_looks"])

@@ -1,8 +1,10 @@
 """The inference path every renderer goes through: one place decides runtime,
 precision and tiling for a generator on a device.
 
-- CPU: the generator is converted once to OpenVINO (any input size) and run by
-  its CPU plugin, which fuses the thin layers this network is made of; in bf16
+- CPU: the generator is converted once to OpenVINO and run by its CPU plugin,
+  compiled for the frame's size (again when the size changes; tiles of a large
+  frame share one network compiled for any size), which fuses the thin layers
+  this network is made of; in bf16
   where the CPU has bf16 units (AVX-512 BF16 / AMX). Measured against PyTorch
   eager (channels_last, bf16 weights), torch.compile and ONNX Runtime in
   bench/RESULTS.md, section "backends": it was the fastest.
@@ -156,11 +158,12 @@ class InferenceEngine:
 
                 model, self.int8 = quantized(Path(model_dir), model, lambda m: _openvino_runner(m, "f32"))
                 self.precision_note += f"; {self.int8['mean_codes']:.2f} 8-bit codes from fp32 on average"
-            self._run = _openvino_runner(model, "bf16" if self.precision == "bf16" else "f32")
+            hint = "bf16" if self.precision == "bf16" else "f32"
+            self._run, self._run_tile = _openvino_runner(model, hint), _openvino_runner(model, hint, static=False)
         elif self.backend == "torch":
             if self.precision == "int8":
                 raise PrecisionError(f"--precision int8 runs on the CPU engine, not on {self.device}")
-            self._run = _torch_runner(graph, self.device, self.precision == "bf16")
+            self._run = self._run_tile = _torch_runner(graph, self.device, self.precision == "bf16")
         else:
             raise ValueError(f"unknown inference backend {backend!r}; use 'openvino' or 'torch'")
 
@@ -204,7 +207,7 @@ class InferenceEngine:
         for y0, y1, x0, x1 in plan_tiles(h, w, self.stride, hl, self.tile_pixels):
             ty, tx = max(y0 - hl, 0), max(x0 - hl, 0)
             window = (..., slice(ty, min(y1 + hl, h)), slice(tx, min(x1 + hl, w)))
-            tile = self._run([t[window] if spec.spatial else t for spec, t in zip(self.inputs, xs)])
+            tile = self._run_tile([t[window] if spec.spatial else t for spec, t in zip(self.inputs, xs)])
             out[..., y0:y1, x0:x1] = tile[..., y0 - ty : y1 - ty, x0 - tx : x1 - tx]
         return out
 
@@ -231,8 +234,15 @@ def _openvino_model(graph: RenderGraph):
     return model
 
 
-def _openvino_runner(model, hint: str):
+def _openvino_runner(model, hint: str, static: bool = True):
     """Compile for this CPU at this precision hint ("f32", "bf16"); float32 in and out.
+
+    `static`: compiled for the shape of the frame it is given, once, and kept until a frame of another
+    shape comes (which compiles its own, 0.1-0.2 s). With the shape fixed, OpenVINO folds the shape
+    arithmetic away (the stride padding a 1080p frame does not need is then gone, not a copy on a
+    reference kernel) and plans the network's memory once: the same pictures in 0.71-0.97x the time of
+    one network compiled for any size (1080p, every model, precision and ISA cap; bench/RESULTS.md, "static"). Otherwise (tiles of a large frame,
+    of several sizes) one network serves every size.
 
     Frames cross into OpenVINO channels-last (NHWC) and come back channels-last: a frame read from
     disk is [H, W, C] in memory, so its NCHW view goes in without a copy, and the output's NCHW view
@@ -243,24 +253,32 @@ def _openvino_runner(model, hint: str):
     import openvino as ov
     from openvino.preprocess import PrePostProcessor
 
-    model = model.clone()  # the layout is set on a copy: the caller's model stays NCHW (int8 quantizes and checks it)
-    ppp = PrePostProcessor(model)
-    for i, port in enumerate(model.inputs):
-        if port.get_partial_shape().rank.get_length() == 4:
-            ppp.input(i).tensor().set_layout(ov.Layout("NHWC"))
-            ppp.input(i).model().set_layout(ov.Layout("NCHW"))
-    ppp.output(0).tensor().set_layout(ov.Layout("NHWC"))
-    ppp.output(0).model().set_layout(ov.Layout("NCHW"))
     config = {"INFERENCE_PRECISION_HINT": hint, "PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": torch.get_num_threads()}
-    request = ov.Core().compile_model(ppp.build(), "CPU", config).create_infer_request()
+
+    def compiled(shapes: tuple | None):
+        m = model.clone()  # the shape and layout are set on a copy: the caller's model stays NCHW, any size
+        if shapes is not None:
+            m.reshape({i: ov.PartialShape(list(shape)) for i, shape in enumerate(shapes)})
+        ppp = PrePostProcessor(m)
+        for i, port in enumerate(m.inputs):
+            if port.get_partial_shape().rank.get_length() == 4:
+                ppp.input(i).tensor().set_layout(ov.Layout("NHWC"))
+                ppp.input(i).model().set_layout(ov.Layout("NCHW"))
+        ppp.output(0).tensor().set_layout(ov.Layout("NHWC"))
+        ppp.output(0).model().set_layout(ov.Layout("NCHW"))
+        return ov.Core().compile_model(ppp.build(), "CPU", config).create_infer_request()
+
+    held: dict = {}  # the shapes the request was compiled for -> the request (one at a time)
 
     def run(xs: list) -> torch.Tensor:
         """NCHW tensors or arrays (any strides) -> NCHW float32 tensor whose memory is NHWC (a new one)."""
-        arrays = {}
-        for i, t in enumerate(xs):
-            t = torch.from_numpy(t) if isinstance(t, np.ndarray) else t
-            arrays[i] = (t.permute(0, 2, 3, 1) if t.dim() == 4 else t).contiguous().numpy()
-        return torch.from_numpy(request.infer(arrays, share_inputs=True)[0]).permute(0, 3, 1, 2)  # a copy
+        ts = [torch.from_numpy(t) if isinstance(t, np.ndarray) else t for t in xs]
+        shapes = tuple(tuple(t.shape) for t in ts) if static else None
+        if shapes not in held:
+            held.clear()  # the last shape's network and its memory go before the next is compiled
+            held[shapes] = compiled(shapes)
+        arrays = {i: (t.permute(0, 2, 3, 1) if t.dim() == 4 else t).contiguous().numpy() for i, t in enumerate(ts)}
+        return torch.from_numpy(held[shapes].infer(arrays, share_inputs=True)[0]).permute(0, 3, 1, 2)  # a copy
 
     return run
 

@@ -1,0 +1,269 @@
+"""What a smaller generator keeps of a shipped look when it learns it from the look itself
+(`stylereel train --distill LOOK`), and what it saves per frame on each CPU class.
+
+    python bench/distill.py --data DATA_DIR --minutes 12 --shapes 8,32,64x4 16,32,64x4
+
+For each teacher (the shipped Starry Night look, the shipped six-look model) and each student
+shape (channels x residual blocks), `stylereel train --distill` runs as a user would, on a
+wall-clock budget with the mode's defaults (192-px crops, batch 8), on the distillation set: DATA's photos except the
+held-out ones, four scikit-image samples (chelsea, rocket, hubble_deep_field,
+immunohistochemistry) and every 50th frame of DATA/video/tree.avi. `--reuse` scores runs
+already there.
+
+Scores, on photos none of the networks saw (home.jpg, orange.jpg, astronaut, coffee at
+384 px):
+- PSNR and SSIM to the teacher's picture (how close the student draws the same picture);
+- Magenta style distance (Magenta's style-prediction network, a space stylereel never trains
+  on): for Starry Night to the painting, for the six-look model to multistyle26's painting
+  of the photo in that look (Starry Night: the single look's picture), averaged over looks;
+- content distance to the photo on the VGG19 trunk (`stylereel/metrics/style.py`).
+
+Speed: 1920x1080 through the CPU engine (`stylereel.render.engine`, network on blocks), the
+teacher and every student alternating in one process, 7 frames each after a warm-up, median;
+one process per precision this CPU runs, and fp32 with OpenVINO and oneDNN capped to AVX2
+(what a Zen 3 or an older Xeon runs). Magenta's multistyle26 (ONNX Runtime) is timed in the
+same processes for the ratio.
+
+Writes bench/RESULTS.md (section "distill") and docs/images/distill.png (each held-out photo:
+photo | teacher | students; the six-look model's looks on one photo).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SKIMAGE_TRAIN = ["chelsea", "rocket", "hubble_deep_field", "immunohistochemistry"]
+HELD = ["home.jpg", "orange.jpg", "astronaut", "coffee"]
+
+
+def parse_shape(s: str) -> tuple[tuple[int, int, int], int]:
+    channels, _, blocks = s.partition("x")
+    return tuple(int(c) for c in channels.split(",")), int(blocks)
+
+
+def shape_name(shape) -> str:
+    return f"({','.join(map(str, shape[0]))})x{shape[1]}"
+
+
+def distill_set(data: Path, out: Path) -> Path:
+    """The photos, samples and frames the students learn from (PNG files in `out`), written once."""
+    import av
+    import imageio.v3 as iio
+    import skimage.data
+
+    from bench.results import HELD_OUT, photo_split
+
+    if out.is_dir() and any(out.iterdir()):
+        return out
+    out.mkdir(parents=True, exist_ok=True)
+    train, _ = photo_split(data, HELD_OUT)
+    for p in train:
+        iio.imwrite(out / f"{p.stem}.png", iio.imread(p)[..., :3])
+    for n in SKIMAGE_TRAIN:
+        iio.imwrite(out / f"{n}.png", getattr(skimage.data, n)()[..., :3])
+    with av.open(str(data / "video" / "tree.avi")) as c:
+        for i, f in enumerate(c.decode(video=0)):
+            if i % 50 == 0:
+                iio.imwrite(out / f"tree_{i:03d}.png", f.to_ndarray(format="rgb24"))
+    return out
+
+
+def teachers() -> dict[str, Path]:
+    from stylereel.looks import look_dir, multi_look_model
+
+    return {"starry_night": look_dir("starry_night"), "multi": multi_look_model()}
+
+
+# -- speed, in a worker process per precision ---------------------------------------------------
+
+
+def worker(precision: str, dirs_json: str) -> list[dict]:
+    import onnxruntime as ort
+
+    from stylereel.model import load_model
+    from stylereel.render.engine import InferenceEngine
+
+    dirs = json.loads(dirs_json)
+    x = torch.rand(1, 1080, 1920, 3).permute(0, 3, 1, 2)
+    runs = {}
+    for name, d in dirs["models"].items():
+        net, _ = load_model(d)
+        extras = {}
+        if getattr(net, "looks", None):
+            look = torch.zeros(1, len(net.looks), 1080, 1920)
+            look[:, 1] = 1
+            extras = {"look": look}
+        e = InferenceEngine(net, "cpu", precision=precision)
+        runs[name] = lambda e=e, extras=extras: e(x, **extras)
+    sess = ort.InferenceSession(dirs["magenta"], providers=["CPUExecutionProvider"])
+    image, weights = x.contiguous().numpy(), np.eye(26, dtype=np.float32)[0]
+    runs["magenta"] = lambda: sess.run(None, {"image": image, "style_weights": weights})
+    times = {k: [] for k in runs}
+    for f in runs.values():
+        f()
+    for _ in range(7):
+        for k, f in runs.items():
+            t0 = time.perf_counter()
+            f()
+            times[k].append(time.perf_counter() - t0)
+    return [{"model": k, "ms": 1000 * statistics.median(v)} for k, v in times.items()]
+
+
+# -- quality ----------------------------------------------------------------------------------
+
+
+def scores(args, runs: dict[str, dict[str, Path]]):
+    """Per teacher, per model (teacher and students): PSNR / SSIM to the teacher, Magenta style distance, content distance."""
+    import onnxruntime as ort
+
+    from bench.magenta import Magenta
+    from bench.quality_unpaired import held_out_photos
+    from stylereel.data.images import load_images
+    from stylereel.metrics.image import psnr, ssim
+    from stylereel.metrics.style import StyleMetrics
+    from stylereel.render.look_map import LookMap
+    from stylereel.render.stylize import Stylizer
+    from tools.make_looks import LOOKS
+
+    judge = Magenta(args.data / "models")
+    painter = ort.InferenceSession(str(args.data / "models" / "multistyle26.onnx"), providers=["CPUExecutionProvider"])
+    photos = [(n, x[..., : x.shape[-2] // 8 * 8, : x.shape[-1] // 8 * 8]) for n, x in held_out_photos(args.data, HELD, 384)]
+    hwc = lambda t: np.ascontiguousarray(t[0].permute(1, 2, 0).numpy())  # noqa: E731
+    chw = lambda a: torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)[None].float()  # noqa: E731
+    starry = load_images([args.data / "styles" / "starry_night.jpg"])[0]
+    painting = judge.style_vector(starry[None])
+    metrics = StyleMetrics.from_images([starry], trunk="vgg19")  # its content distance only: VGG19 relu4_1 to the photo
+    single = Stylizer(teachers()["starry_night"], device="cpu")
+
+    def render(st: Stylizer, x: torch.Tensor, look: str | None) -> torch.Tensor:
+        if look is None:
+            return chw(st(hwc(x)))
+        w = LookMap(st.look_names, {look: 1.0}).weights(1, tuple(x.shape[-2:]))
+        return chw(st(hwc(x), look=w))
+
+    def truth_vector(look: str | None, x: torch.Tensor) -> np.ndarray:
+        if look is None:
+            return painting
+        if look == "starry_night":
+            return judge.style_vector(render(single, x, None))
+        w = np.zeros(26, np.float32)
+        w[LOOKS[look][0]] = 1
+        y = painter.run(None, {"image": x.numpy(), "style_weights": w})[0]
+        return judge.style_vector(torch.from_numpy(y).clamp(0, 1))
+
+    table, pictures = {}, {}
+    for teacher, models in runs.items():
+        stylizers = {name: Stylizer(d, device="cpu") for name, d in models.items()}
+        looks = [n for n in stylizers["teacher"].look_names if n != "none"] if stylizers["teacher"].look_names else [None]
+        refs = {(look, n): truth_vector(look, x) for look in looks for n, x in photos}
+        rows = {}
+        for name, st in stylizers.items():
+            vals = {"psnr": [], "ssim": [], "magenta": [], "content": []}
+            for look in looks:
+                for n, x in photos:
+                    y, t = render(st, x, look), render(stylizers["teacher"], x, look)
+                    vals["psnr"].append(float(psnr(y, t)))
+                    vals["ssim"].append(float(ssim(y, t)))
+                    vals["magenta"].append(judge.distance(y, refs[look, n]))
+                    vals["content"].append(metrics(y, x)["content_distance"])
+                    if look in (None, looks[0]) or n == photos[0][0]:
+                        pictures[teacher, name, look, n] = hwc(y)
+            rows[name] = {k: float(np.mean(v)) for k, v in vals.items()}
+        table[teacher] = rows
+    return table, pictures, photos, hwc
+
+
+def main() -> None:
+    from bench.results import OV_AVX2, rel_path, run_worker, train_timed, write_section
+    from stylereel.device import bf16_supported, cpu_description
+    from stylereel.render.contact_sheet import write_contact_sheet
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--minutes", type=float, default=12)
+    ap.add_argument("--shapes", nargs="+", default=["8,32,64x4", "16,32,64x4"], help="student shapes, CHANNELSxBLOCKS")
+    ap.add_argument("--teachers", nargs="+", default=["starry_night", "multi"], choices=["starry_night", "multi"])
+    ap.add_argument("--work", type=Path, default=ROOT / "bench" / "runs" / "distill")
+    ap.add_argument("--reuse", action="store_true", help="score runs already in --work instead of training them again")
+    args = ap.parse_args()
+    shapes = [parse_shape(s) for s in args.shapes]
+    content = distill_set(args.data, args.work / "content")
+
+    runs: dict[str, dict[str, Path]] = {}
+    for teacher in args.teachers:
+        runs[teacher] = {"teacher": teachers()[teacher]}
+        for shape in shapes:
+            out = args.work / f"{teacher}_{'-'.join(map(str, shape[0]))}x{shape[1]}"
+            if not (args.reuse and (out / "model" / "model.json").is_file()):
+                kwargs = f"{{channels: [{','.join(map(str, shape[0]))}], n_blocks: {shape[1]}}}"
+                train_timed(["--distill", str(runs[teacher]["teacher"]), "--content", str(content)], out, args.minutes,
+                            [f"--model.generator_kwargs={kwargs}"])
+            runs[teacher][shape_name(shape)] = out / "model"
+
+    table, pictures, photos, hwc = scores(args, runs)
+
+    models = {f"{t}/{n}": str(d) for t, ms in runs.items() for n, d in ms.items()}
+    dirs = json.dumps({"models": models, "magenta": str(args.data / "models" / "multistyle26.onnx")})
+    configs = ([("native", "bf16", {})] if bf16_supported(torch.device("cpu")) else []) + [("AVX2 cap", "fp32", OV_AVX2)]
+    speed = {(isa, p): {r["model"]: r["ms"] for r in run_worker(__file__, p, dirs, env=env)} for isa, p, env in configs}
+
+    cpu = cpu_description()
+    lines = [
+        f"CPU: {cpu['model']}, {', '.join(cpu['isa'])}, {cpu['cores']} cores. Students trained {args.minutes:g} min each "
+        f"(`stylereel train --distill TEACHER --content SET --model.generator_kwargs=...`) on "
+        f"{len(list(content.iterdir()))} pictures: the training photos, {', '.join(SKIMAGE_TRAIN)} and every 50th frame of tree.avi. "
+        f"Scored on {', '.join(HELD)} at 384 px, never seen. PSNR / SSIM: to the teacher's picture. Magenta style distance: "
+        "Starry Night to the painting; the six-look model to multistyle26's painting of the photo in each look (Starry Night: the "
+        "single look's picture), averaged over looks. Content: VGG19 distance to the photo. 1080p: ms per frame through the CPU "
+        "engine, all networks alternating in one process (median of 7); x Magenta: multistyle26 (ONNX Runtime) in the same process.",
+        "",
+    ]
+    head = " | ".join(f"1080p {isa} {p}, ms (x Magenta)" for isa, p in speed)
+    lines += [f"| teacher | network | steps | PSNR | SSIM | Magenta style distance | content distance | {head} |",
+              "| --- | --- | --- | --- | --- | --- | --- |" + " --- |" * len(speed)]
+    for teacher, rows in table.items():
+        for name, r in rows.items():
+            info = json.loads((runs[teacher][name] / "model.json").read_text())
+            steps = "shipped" if name == "teacher" else str(info["steps"])
+            ms = " | ".join(f"{s[f'{teacher}/{name}']:.1f} ({s['magenta'] / s[f'{teacher}/{name}']:.1f}x)" for s in speed.values())
+            label = f"shipped, {shape_name((info['generator']['kwargs'].get('channels', (16, 48, 96)), info['generator']['kwargs'].get('n_blocks', 6)))}" if name == "teacher" else name
+            psnr_ = "-" if name == "teacher" else f"{r['psnr']:.2f}"
+            ssim_ = "-" if name == "teacher" else f"{r['ssim']:.3f}"
+            lines.append(f"| {teacher} | {label} | {steps} | {psnr_} | {ssim_} | {r['magenta']:.3f} | {r['content']:.3f} | {ms} |")
+    lines.append("")
+    lines.append("Magenta's multistyle26 at 1080p: " + ", ".join(f"{s['magenta']:.0f} ms ({isa} {p})" for (isa, p), s in speed.items()) + ".")
+
+    sheet = ROOT / "docs" / "images" / "distill.png"
+    grid, labels = [], []
+    for teacher, ms in runs.items():
+        look0 = None if teacher == "starry_night" else "starry_night"
+        names = list(ms)
+        for n, x in photos if teacher == "starry_night" else photos[:1]:
+            grid.append([hwc(x)] + [pictures[teacher, m, look0, n] for m in names])
+            labels.append([n] + [f"{teacher} {m}" for m in names])
+        if teacher != "starry_night":
+            for look in [k for (t, m, k, n) in pictures if t == teacher and m == "teacher" and n == photos[0][0] and k not in (None, look0)][:3]:
+                grid.append([hwc(photos[0][1])] + [pictures[teacher, m, look, photos[0][0]] for m in names])
+                labels.append([look] + [f"{look} {m}" for m in names])
+    write_contact_sheet(sheet, grid, labels, height=180)
+    lines.append(f"Sheet: `{rel_path(sheet)}` (per row: photo | teacher | students).")
+    write_section("distill", "A shipped look learnt by smaller generators", "\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--worker":
+        print(json.dumps(worker(sys.argv[2], sys.argv[3])))
+    else:
+        main()
