@@ -17,9 +17,7 @@ Writes bench/RESULTS.md, section "blocks".
 from __future__ import annotations
 
 import json
-import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +57,7 @@ def worker(precision: str) -> list[dict]:
     import torch
 
     import stylereel.render.engine as engine
+    from bench.results import alternate
 
     x = torch.rand(1, 1080, 1920, 3).permute(0, 3, 1, 2)  # a frame as read: [H, W, 3] in memory
     rows = []
@@ -71,24 +70,16 @@ def worker(precision: str) -> list[dict]:
         finally:
             engine.on_blocks = on_blocks
         diff = float((blocks(x, **extras) - trained(x, **extras)).abs().max())
-        times = {"trained": [], "blocks": []}
-        for _ in range(7):
-            for kind, e in (("trained", trained), ("blocks", blocks)):
-                t0 = time.perf_counter()
-                e(x, **extras)
-                times[kind].append(time.perf_counter() - t0)
-        rows.append({"model": name, "diff": diff, **{k: 1000 * statistics.median(v) for k, v in times.items()}})
+        ms = alternate({kind: (lambda e=e: e(x, **extras)) for kind, e in (("trained", trained), ("blocks", blocks))})
+        rows.append({"model": name, "diff": diff, **ms})
     return rows
 
 
 def main() -> None:
-    import torch
+    from bench.results import engine_configs, run_worker, write_section
+    from stylereel.device import cpu_description
 
-    from bench.results import OV_AVX2, run_worker, write_section
-    from stylereel.device import bf16_supported, cpu_description
-
-    configs = ([("native", "bf16", {})] if bf16_supported(torch.device("cpu")) else []) + [("native", "fp32", {}), ("AVX2 cap", "fp32", OV_AVX2)]
-    rows = [(isa, precision, row) for isa, precision, env in configs for row in run_worker(__file__, precision, env=env)]
+    rows = [(isa, precision, row) for isa, precision, env in engine_configs() for row in run_worker(__file__, precision, env=env)]
     cpu = cpu_description()
     lines = [
         f"CPU: {cpu['model']}, {', '.join(cpu['isa'])}, {cpu['cores']} cores. 1920x1080, ms per frame (median of 7, the two engines "

@@ -56,6 +56,29 @@ def train_timed(data_args: list[str], out: Path, minutes: float, overrides: list
 OV_AVX2 = {"OV_CPU_MAX_ISA": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
 
 
+def engine_configs(native_fp32: bool = True) -> list[tuple[str, str, dict]]:
+    """(ISA, precision, environment added) for each way the CPU engine is timed: bf16 where this CPU has
+    bf16 units, fp32 (unless `native_fp32` is False), and fp32 capped to AVX2 (what a Zen 3 runs)."""
+    from stylereel.device import bf16_supported
+
+    return (([("native", "bf16", {})] if bf16_supported(torch.device("cpu")) else []) + ([("native", "fp32", {})] if native_fp32 else [])
+            + [("AVX2 cap", "fp32", OV_AVX2)])
+
+
+def alternate(runs: dict, n: int = 7) -> dict[str, float]:
+    """Median ms of each callable in `runs`, timed in turn `n` times (after the caller's warm-up): on a shared,
+    noisy machine, what runs alternately sees the same load."""
+    import statistics
+
+    times: dict[str, list[float]] = {k: [] for k in runs}
+    for _ in range(n):
+        for k, f in runs.items():
+            t0 = time.perf_counter()
+            f()
+            times[k].append(time.perf_counter() - t0)
+    return {k: 1000 * statistics.median(v) for k, v in times.items()}
+
+
 def run_worker(script: str, *args: str, env: dict | None = None):
     """`python SCRIPT --worker ARGS...` in a fresh process, `env` added to this one's: the JSON on its
     last line of output; its last error line if it fails."""

@@ -16,7 +16,6 @@ Writes bench/RESULTS.md, section "static".
 from __future__ import annotations
 
 import json
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -31,6 +30,7 @@ def worker(precision: str) -> list[dict]:
     import torch
 
     from bench.blocks import models
+    from bench.results import alternate
     from stylereel.render.engine import RenderGraph, _openvino_model, _openvino_runner
 
     hint = "bf16" if precision == "bf16" else "f32"
@@ -47,24 +47,16 @@ def worker(precision: str) -> list[dict]:
             run(xs)
             first[kind] = time.perf_counter() - t0
         diff = float((runners["static"](xs) - runners["any size"](xs)).abs().max())
-        times = {k: [] for k in runners}
-        for _ in range(7):
-            for kind, run in runners.items():
-                t0 = time.perf_counter()
-                run(xs)
-                times[kind].append(time.perf_counter() - t0)
-        rows.append({"model": name, "diff": diff, "first_s": first, **{k: 1000 * statistics.median(v) for k, v in times.items()}})
+        ms = alternate({kind: (lambda run=run: run(xs)) for kind, run in runners.items()})
+        rows.append({"model": name, "diff": diff, "first_s": first, **ms})
     return rows
 
 
 def main() -> None:
-    import torch
+    from bench.results import engine_configs, run_worker, write_section
+    from stylereel.device import cpu_description
 
-    from bench.results import OV_AVX2, run_worker, write_section
-    from stylereel.device import bf16_supported, cpu_description
-
-    configs = ([("native", "bf16", {})] if bf16_supported(torch.device("cpu")) else []) + [("native", "fp32", {}), ("AVX2 cap", "fp32", OV_AVX2)]
-    rows = [(isa, precision, row) for isa, precision, env in configs for row in run_worker(__file__, precision, env=env)]
+    rows = [(isa, precision, row) for isa, precision, env in engine_configs() for row in run_worker(__file__, precision, env=env)]
     cpu = cpu_description()
     lines = [
         f"CPU: {cpu['model']}, {', '.join(cpu['isa'])}, {cpu['cores']} cores. 1920x1080, ms per frame (median of 7, the two "
