@@ -20,9 +20,9 @@ Scores, on photos none of the networks saw (home.jpg, orange.jpg, astronaut, cof
 
 Speed: 1920x1080 through the CPU engine (`stylereel.render.engine`, network on blocks), the
 teacher and every student alternating in one process, 7 frames each after a warm-up, median;
-one process per precision this CPU runs, and fp32 with OpenVINO and oneDNN capped to AVX2
-(what a Zen 3 or an older Xeon runs). Magenta's multistyle26 (ONNX Runtime) is timed in the
-same processes for the ratio.
+one process for bf16 where this CPU has it and one for fp32 with OpenVINO and oneDNN capped to
+AVX2 (what a Zen 3 or an older Xeon runs). Magenta's multistyle26 (ONNX Runtime) is timed
+after them in the same processes, for the ratio.
 
 Writes bench/RESULTS.md (section "distill") and docs/images/distill.png (each held-out photo:
 photo | teacher | students; the six-look model's looks on one photo).
@@ -32,9 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -91,6 +89,7 @@ def teachers() -> dict[str, Path]:
 def worker(precision: str, dirs_json: str) -> list[dict]:
     import onnxruntime as ort
 
+    from bench.results import alternate
     from stylereel.model import load_model
     from stylereel.render.engine import InferenceEngine
 
@@ -106,18 +105,17 @@ def worker(precision: str, dirs_json: str) -> list[dict]:
             extras = {"look": look}
         e = InferenceEngine(net, "cpu", precision=precision)
         runs[name] = lambda e=e, extras=extras: e(x, **extras)
-    sess = ort.InferenceSession(dirs["magenta"], providers=["CPUExecutionProvider"])
-    image, weights = x.contiguous().numpy(), np.eye(26, dtype=np.float32)[0]
-    runs["magenta"] = lambda: sess.run(None, {"image": image, "style_weights": weights})
-    times = {k: [] for k in runs}
     for f in runs.values():
         f()
-    for _ in range(7):
-        for k, f in runs.items():
-            t0 = time.perf_counter()
-            f()
-            times[k].append(time.perf_counter() - t0)
-    return [{"model": k, "ms": 1000 * statistics.median(v)} for k, v in times.items()]
+    ms = alternate(runs)
+    # Magenta after the others, not between them: timed in turn with them, the network that ran right after
+    # ONNX Runtime took a quarter longer (the shipped look 153 ms here against 122 ms in bench/static.py, same CPU).
+    sess = ort.InferenceSession(dirs["magenta"], providers=["CPUExecutionProvider"])
+    image, weights = x.contiguous().numpy(), np.eye(26, dtype=np.float32)[0]
+    magenta = lambda: sess.run(None, {"image": image, "style_weights": weights})  # noqa: E731
+    magenta()
+    ms.update(alternate({"magenta": magenta}))
+    return [{"model": k, "ms": v} for k, v in ms.items()]
 
 
 # -- quality ----------------------------------------------------------------------------------
@@ -185,8 +183,8 @@ def scores(args, runs: dict[str, dict[str, Path]]):
 
 
 def main() -> None:
-    from bench.results import OV_AVX2, rel_path, run_worker, train_timed, write_section
-    from stylereel.device import bf16_supported, cpu_description
+    from bench.results import engine_configs, rel_path, run_worker, train_timed, write_section
+    from stylereel.device import cpu_description
     from stylereel.render.contact_sheet import write_contact_sheet
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -215,8 +213,7 @@ def main() -> None:
 
     models = {f"{t}/{n}": str(d) for t, ms in runs.items() for n, d in ms.items()}
     dirs = json.dumps({"models": models, "magenta": str(args.data / "models" / "multistyle26.onnx")})
-    configs = ([("native", "bf16", {})] if bf16_supported(torch.device("cpu")) else []) + [("AVX2 cap", "fp32", OV_AVX2)]
-    speed = {(isa, p): {r["model"]: r["ms"] for r in run_worker(__file__, p, dirs, env=env)} for isa, p, env in configs}
+    speed = {(isa, p): {r["model"]: r["ms"] for r in run_worker(__file__, p, dirs, env=env)} for isa, p, env in engine_configs(native_fp32=False)}
 
     cpu = cpu_description()
     lines = [
@@ -226,7 +223,7 @@ def main() -> None:
         f"Scored on {', '.join(HELD)} at 384 px, never seen. PSNR / SSIM: to the teacher's picture. Magenta style distance: "
         "Starry Night to the painting; the six-look model to multistyle26's painting of the photo in each look (Starry Night: the "
         "single look's picture), averaged over looks. Content: VGG19 distance to the photo. 1080p: ms per frame through the CPU "
-        "engine, all networks alternating in one process (median of 7); x Magenta: multistyle26 (ONNX Runtime) in the same process.",
+        "engine, all networks alternating in one process (median of 7); x Magenta: multistyle26 (ONNX Runtime) timed after them in the same process.",
         "",
     ]
     head = " | ".join(f"1080p {isa} {p}, ms (x Magenta)" for isa, p in speed)
