@@ -159,7 +159,10 @@ class InferenceEngine:
                 model, self.int8 = quantized(Path(model_dir), model, lambda m: _openvino_runner(m, "f32"))
                 self.precision_note += f"; {self.int8['mean_codes']:.2f} 8-bit codes from fp32 on average"
             hint = "bf16" if self.precision == "bf16" else "f32"
-            self._run, self._run_tile = _openvino_runner(model, hint), _openvino_runner(model, hint, static=False)
+            # int8 keeps one any-size network for frames and tiles alike: compiled for a fixed shape, OpenVINO picks
+            # other int8 kernels, up to 4 codes from the any-size network's picture, and tiles must equal the whole frame.
+            static = self.precision != "int8"
+            self._run, self._run_tile = _openvino_runner(model, hint, static=static), _openvino_runner(model, hint, static=False)
         elif self.backend == "torch":
             if self.precision == "int8":
                 raise PrecisionError(f"--precision int8 runs on the CPU engine, not on {self.device}")
