@@ -223,3 +223,27 @@ def test_working_encoding_round_trips_scene_linear_with_highlights():
     assert default_space(True) == "ACEScg" and default_space(False) == SRGB
     with pytest.raises(ColorError, match="did you mean 'ACEScct'"):
         resolve_space("ACEScc t")
+
+
+def test_a_movie_that_stores_no_picture_for_some_frames_holds_the_one_before(tmp_path):
+    """Frames are numbered by their time: an AVI whose pictures sit at frames 1, 2, 5 and 6 (FFmpeg's
+    AVI muxer writes empty chunks for 3 and 4, as capture tools do for a frame that did not change)
+    shows frame 2's picture at frames 3 and 4, as a player and FFmpeg show it."""
+    path = tmp_path / "held.avi"
+    with av.open(str(path), "w") as o:
+        v = o.add_stream("ffv1", rate=24)
+        v.width, v.height, v.pix_fmt = 32, 16, "yuv444p"
+        for k, pts in enumerate((0, 1, 4, 5)):
+            f = av.VideoFrame.from_ndarray(np.full((16, 32, 3), (k + 1) * 50, np.uint8), format="rgb24")
+            f.pts = pts
+            for p in v.encode(f):
+                o.mux(p)
+        for p in v.encode():
+            o.mux(p)
+    assert probe_movie(path).frame_count == 6
+    got = {n: rgb for n, rgb, _ in read_movie(path)}
+    assert list(got) == [1, 2, 3, 4, 5, 6]
+    assert {n: round(float(rgb.mean()) * 255 / 50) for n, rgb in got.items()} == {1: 1, 2: 2, 3: 2, 4: 2, 5: 3, 6: 4}
+    assert [n for n, _, _ in read_movie(path, {4, 6})] == [4, 6]
+    assert np.array_equal(next(rgb for _, rgb, _ in read_movie(path, {4})), got[2])
+    assert [(i, problem) for i, _, problem in open_source(str(path)).frames()] == [(i, None) for i in range(6)]

@@ -1,6 +1,8 @@
 """Movies through PyAV (FFmpeg): read mp4/mov/avi/mkv, write H.264 mp4 and ProRes mov.
 
-Frames are numbered from 1 in decode order (as Nuke numbers a movie's frames).
+Frames are numbered from 1 by their time in the movie (as Nuke and FFmpeg number
+them): a frame the movie stores no picture for (an AVI's empty chunk, a variable-rate
+stream's longer frame) shows the picture before it, held, as a player shows it.
 The frame rate (exact, e.g. 24000/1001), the start timecode and the audio go
 from an input movie to the output: audio packets are copied, never re-encoded.
 A packet the decoder rejects costs that frame only: it is reported by number
@@ -74,13 +76,22 @@ def probe_movie(path: str | os.PathLike) -> MovieInfo:
             for s in c.streams:
                 timecode = timecode or s.metadata.get("timecode")
             fmt = cc.pix_fmt or ""
-            return MovieInfo(str(p), cc.width, cc.height, Fraction(fps) if fps else Fraction(24), vs.frames or _count_frames(c, vs, fps), timecode,
+            return MovieInfo(str(p), cc.width, cc.height, Fraction(fps) if fps else Fraction(24), _frames_by_time(vs, fps) or _count_frames(c, vs, fps), timecode,
                              "a" in fmt.replace("gray", "").split("p")[0] or fmt.startswith(("yuva", "gbrap", "rgba", "bgra", "argb")),
                              bool(c.streams.audio), cc.name, dict(c.metadata))
     except MovieError:
         raise
     except Exception as exc:  # noqa: BLE001 - FFmpeg raises many types; one line names the file
         raise MovieError(f"{p}: not a readable movie ({' '.join(str(exc).split())})") from None
+
+
+def _frames_by_time(stream, fps) -> int:
+    """Frames a stream's header counts, or its duration holds at its rate if that is more (a
+    variable-rate stream stores fewer pictures than it shows)."""
+    n = stream.frames or 0
+    if stream.duration and stream.time_base and fps:
+        n = max(n, round(stream.duration * stream.time_base * Fraction(fps)))
+    return n
 
 
 def _count_frames(container, stream, fps) -> int | None:
@@ -101,8 +112,10 @@ def _count_frames(container, stream, fps) -> int | None:
 def read_movie(path: str | os.PathLike, frames: set[int] | None = None, errors: list | None = None) -> Iterator[tuple[int, np.ndarray, np.ndarray | None]]:
     """Yield (frame number from 1, RGB float32 [H, W, 3] in [0, 1], alpha float32 or None) in order.
 
-    `frames`: only these numbers (decoding stops after the last). Frames the decoder
-    cannot make are appended to `errors` as (number, message) and skipped."""
+    A frame's number is its presentation time at the stream's rate; numbers between two
+    pictures hold the earlier one. `frames`: only these numbers (decoding stops after the
+    last). Frames the decoder cannot make are appended to `errors` as (number, message)
+    and skipped, never filled by a hold; nor are numbers after the last picture."""
     import av
 
     info = probe_movie(path)
@@ -111,26 +124,48 @@ def read_movie(path: str | os.PathLike, frames: set[int] | None = None, errors: 
         pix = c.streams.video[0].codec_context.pix_fmt or ""
     deep = info.has_alpha or any(tag in pix for tag in ("10", "12", "16", "p9", "f32"))
     fmt, scale = ("rgba64le" if info.has_alpha else "rgb48le", 65535) if deep else ("rgb24", 255)
+
+    def arrays(frame):
+        a = frame.to_ndarray(format=fmt).astype(np.float32) * np.float32(1 / scale)
+        return np.ascontiguousarray(a[..., :3]), (np.ascontiguousarray(a[..., 3]) if info.has_alpha else None)
+
     with av.open(str(path)) as c:
         vs = c.streams.video[0]
         vs.thread_type = "SLICE"  # frame threading reports a bad packet frames late, at whatever moment its thread is done: not reproducible
-        n = 0
+        origin = vs.start_time
+
+        def number_of(pts, time_base, n: int) -> int:
+            """The frame number at `pts`, never before the one after `n` (a stream faster than its
+            average rate keeps every picture)."""
+            nonlocal origin
+            if pts is None or time_base is None:
+                return n + 1
+            origin = pts if origin is None else origin
+            return max(n + 1, round((pts - origin) * time_base * info.fps) + 1)
+
+        n, held = 0, None  # the last number given out or failed; the picture shown until the next
         for packet in c.demux(vs):
             try:
                 decoded = packet.decode()
             except av.FFmpegError as exc:
-                n += 1
+                n, held = number_of(packet.pts, packet.time_base, n), None
                 if errors is not None and (frames is None or n in frames):
                     errors.append((n, f"undecodable packet ({' '.join(str(exc).split())})"))
+                if last is not None and n >= last:
+                    return
                 continue
             for frame in decoded:
-                n += 1
-                if frames is not None and n not in frames:
-                    if last is not None and n >= last:
+                number = number_of(frame.pts, frame.time_base, n)
+                for k in range(n + 1, number) if held is not None else ():
+                    if last is not None and k > last:
                         return
-                    continue
-                a = frame.to_ndarray(format=fmt).astype(np.float32) * np.float32(1 / scale)
-                yield n, np.ascontiguousarray(a[..., :3]), (np.ascontiguousarray(a[..., 3]) if info.has_alpha else None)
+                    if frames is None or k in frames:
+                        yield (k, *arrays(held))
+                if last is not None and number > last:
+                    return
+                n, held = number, frame
+                if frames is None or n in frames:
+                    yield (n, *arrays(frame))
                 if last is not None and n >= last:
                     return
 
