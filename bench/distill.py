@@ -20,8 +20,8 @@ Scores, on photos none of the networks saw (home.jpg, orange.jpg, astronaut, cof
 
 Speed: 1920x1080 through the CPU engine (`stylereel.render.engine`, network on blocks), the
 teacher and every student alternating in one process, 7 frames each after a warm-up, median;
-one process for bf16 where this CPU has it and one for fp32 with OpenVINO and oneDNN capped to
-AVX2 (what a Zen 3 or an older Xeon runs). Magenta's multistyle26 (ONNX Runtime) is timed
+one process for bf16 where this CPU has it, one for fp32 and one for int8 with OpenVINO and oneDNN
+capped to AVX2 (what a Zen 3 or an older Xeon runs). Magenta's multistyle26 (ONNX Runtime) is timed
 after them in the same processes, for the ratio.
 
 Writes bench/RESULTS.md (section "distill") and docs/images/distill.png (each held-out photo:
@@ -96,14 +96,19 @@ def worker(precision: str, dirs_json: str) -> list[dict]:
     dirs = json.loads(dirs_json)
     x = torch.rand(1, 1080, 1920, 3).permute(0, 3, 1, 2)
     runs = {}
+    codes = {}
     for name, d in dirs["models"].items():
         net, _ = load_model(d)
         extras = {}
         if getattr(net, "looks", None):
+            if precision == "int8":  # int8 is made for looks that take the frame alone
+                continue
             look = torch.zeros(1, len(net.looks), 1080, 1920)
             look[:, 1] = 1
             extras = {"look": look}
-        e = InferenceEngine(net, "cpu", precision=precision)
+        e = InferenceEngine(net, "cpu", precision=precision, model_dir=d)
+        if e.int8 is not None:
+            codes[name] = e.int8["mean_codes"]
         runs[name] = lambda e=e, extras=extras: e(x, **extras)
     for f in runs.values():
         f()
@@ -115,7 +120,7 @@ def worker(precision: str, dirs_json: str) -> list[dict]:
     magenta = lambda: sess.run(None, {"image": image, "style_weights": weights})  # noqa: E731
     magenta()
     ms.update(alternate({"magenta": magenta}))
-    return [{"model": k, "ms": v} for k, v in ms.items()]
+    return [{"model": k, "ms": v, "int8_codes": codes.get(k)} for k, v in ms.items()]
 
 
 # -- quality ----------------------------------------------------------------------------------
@@ -183,7 +188,7 @@ def scores(args, runs: dict[str, dict[str, Path]]):
 
 
 def main() -> None:
-    from bench.results import engine_configs, rel_path, run_worker, train_timed, write_section
+    from bench.results import OV_AVX2, engine_configs, rel_path, run_worker, train_timed, write_section
     from stylereel.device import cpu_description
     from stylereel.render.contact_sheet import write_contact_sheet
 
@@ -193,7 +198,7 @@ def main() -> None:
     ap.add_argument("--shapes", nargs="+", default=["8,32,64x4", "16,32,64x4"], help="student shapes, CHANNELSxBLOCKS")
     ap.add_argument("--teachers", nargs="+", default=["starry_night", "multi"], choices=["starry_night", "multi"])
     ap.add_argument("--work", type=Path, default=ROOT / "bench" / "runs" / "distill")
-    ap.add_argument("--reuse", action="store_true", help="score runs already in --work instead of training them again")
+    ap.add_argument("--reuse", action="store_true", help="score runs already in --work instead of training them again (one short of --minutes goes on to it)")
     args = ap.parse_args()
     shapes = [parse_shape(s) for s in args.shapes]
     content = distill_set(args.data, args.work / "content")
@@ -203,22 +208,30 @@ def main() -> None:
         runs[teacher] = {"teacher": teachers()[teacher]}
         for shape in shapes:
             out = args.work / f"{teacher}_{'-'.join(map(str, shape[0]))}x{shape[1]}"
-            if not (args.reuse and (out / "model" / "model.json").is_file()):
+            done = json.loads((out / "model" / "model.json").read_text())["elapsed_s"] / 60 if args.reuse and (out / "model" / "model.json").is_file() else None
+            if done is None:
                 kwargs = f"{{channels: [{','.join(map(str, shape[0]))}], n_blocks: {shape[1]}}}"
                 train_timed(["--distill", str(runs[teacher]["teacher"]), "--content", str(content)], out, args.minutes,
                             [f"--model.generator_kwargs={kwargs}"])
+            elif args.minutes - done >= 1:  # a run there with less than the budget: it goes on, as `train --resume` would
+                train_timed(["--resume"], out, args.minutes - done, [])
             runs[teacher][shape_name(shape)] = out / "model"
 
     table, pictures, photos, hwc = scores(args, runs)
 
     models = {f"{t}/{n}": str(d) for t, ms in runs.items() for n, d in ms.items()}
     dirs = json.dumps({"models": models, "magenta": str(args.data / "models" / "multistyle26.onnx")})
-    speed = {(isa, p): {r["model"]: r["ms"] for r in run_worker(__file__, p, dirs, env=env)} for isa, p, env in engine_configs(native_fp32=False)}
+    speed, codes = {}, {}
+    for isa, p, env in engine_configs(native_fp32=False) + [("AVX2 cap", "int8", OV_AVX2)]:  # int8: where a CPU without bf16 units may gain
+        rows = run_worker(__file__, p, dirs, env=env)
+        speed[isa, p] = {r["model"]: r["ms"] for r in rows}
+        codes.update({r["model"]: r["int8_codes"] for r in rows if r["int8_codes"] is not None})
 
     cpu = cpu_description()
     lines = [
-        f"CPU: {cpu['model']}, {', '.join(cpu['isa'])}, {cpu['cores']} cores. Students trained {args.minutes:g} min each "
-        f"(`stylereel train --distill TEACHER --content SET --model.generator_kwargs=...`) on "
+        f"CPU: {cpu['model']}, {', '.join(cpu['isa'])}, {cpu['cores']} cores. Students trained on a wall-clock budget (minutes: "
+        f"the training's own time, steps at batch 8; `stylereel train --distill TEACHER --content SET --model.generator_kwargs=...`, "
+        "continued with `--resume` when longer) on "
         f"{len(list(content.iterdir()))} pictures: the training photos, {', '.join(SKIMAGE_TRAIN)} and every 50th frame of tree.avi. "
         f"Scored on {', '.join(HELD)} at 384 px, never seen. PSNR / SSIM: to the teacher's picture. Magenta style distance: "
         "Starry Night to the painting; the six-look model to multistyle26's painting of the photo in each look (Starry Night: the "
@@ -227,19 +240,23 @@ def main() -> None:
         "",
     ]
     head = " | ".join(f"1080p {isa} {p}, ms (x Magenta)" for isa, p in speed)
-    lines += [f"| teacher | network | steps | PSNR | SSIM | Magenta style distance | content distance | {head} |",
+    lines += [f"| teacher | network | steps (minutes) | PSNR | SSIM | Magenta style distance | content distance | {head} |",
               "| --- | --- | --- | --- | --- | --- | --- |" + " --- |" * len(speed)]
     for teacher, rows in table.items():
         for name, r in rows.items():
             info = json.loads((runs[teacher][name] / "model.json").read_text())
-            steps = "shipped" if name == "teacher" else str(info["steps"])
-            ms = " | ".join(f"{s[f'{teacher}/{name}']:.1f} ({s['magenta'] / s[f'{teacher}/{name}']:.1f}x)" for s in speed.values())
+            steps = "shipped" if name == "teacher" else f"{info['steps']} ({info['elapsed_s'] / 60:.0f} min)"
+            ms = " | ".join(f"{s[f'{teacher}/{name}']:.1f} ({s['magenta'] / s[f'{teacher}/{name}']:.1f}x)" if f"{teacher}/{name}" in s else "-"
+                            for s in speed.values())
             label = f"shipped, {shape_name((info['generator']['kwargs'].get('channels', (16, 48, 96)), info['generator']['kwargs'].get('n_blocks', 6)))}" if name == "teacher" else name
             psnr_ = "-" if name == "teacher" else f"{r['psnr']:.2f}"
             ssim_ = "-" if name == "teacher" else f"{r['ssim']:.3f}"
             lines.append(f"| {teacher} | {label} | {steps} | {psnr_} | {ssim_} | {r['magenta']:.3f} | {r['content']:.3f} | {ms} |")
     lines.append("")
     lines.append("Magenta's multistyle26 at 1080p: " + ", ".join(f"{s['magenta']:.0f} ms ({isa} {p})" for (isa, p), s in speed.items()) + ".")
+    lines.append("int8 (`--precision int8`, quantized by NNCF on the look's own training pictures; not for multi-look models): mean "
+                 "distance from fp32 on held-out frames, in 8-bit codes (the bound to be a default: 1): "
+                 + ", ".join(f"{k} {v:.2f}" for k, v in codes.items()) + ".")
 
     sheet = ROOT / "docs" / "images" / "distill.png"
     grid, labels = [], []
