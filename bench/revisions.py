@@ -145,7 +145,7 @@ def main() -> None:
     med = {who: statistics.median(v) for who, v in ms.items()}
     shot_med = {who: statistics.median(v) * 1000 for who, v in shot_s.items()}
     lines = [
-        f"Base: `{base_rev}` ({args.base}); this: `{this}`. Same machine, same run.",
+        f"Base: `{base_rev}`{'' if base_rev.startswith(args.base) else f' ({args.base})'}; this: `{this}`. Same machine, same run.",
         "",
         "| check | base | this | this / base |",
         "| --- | --- | --- | --- |",
