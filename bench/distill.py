@@ -45,9 +45,11 @@ SKIMAGE_TRAIN = ["chelsea", "rocket", "hubble_deep_field", "immunohistochemistry
 HELD = ["home.jpg", "orange.jpg", "astronaut", "coffee"]
 
 
-def parse_shape(s: str) -> tuple[tuple[int, int, int], int]:
+def parse_shape(s: str) -> tuple[tuple[int, int, int], int, float | None]:
+    """`8,32,64x4` -> ((8, 32, 64), 4, None); `8,32,64x4:90` gives that student its own budget (90 minutes)."""
+    s, _, minutes = s.partition(":")
     channels, _, blocks = s.partition("x")
-    return tuple(int(c) for c in channels.split(",")), int(blocks)
+    return tuple(int(c) for c in channels.split(",")), int(blocks), float(minutes) if minutes else None
 
 
 def shape_name(shape) -> str:
@@ -195,7 +197,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, required=True)
     ap.add_argument("--minutes", type=float, default=12)
-    ap.add_argument("--shapes", nargs="+", default=["8,32,64x4", "16,32,64x4"], help="student shapes, CHANNELSxBLOCKS")
+    ap.add_argument("--shapes", nargs="+", default=["8,32,64x4", "16,32,64x4"], help="student shapes, CHANNELSxBLOCKS[:MINUTES] (a budget of its own)")
     ap.add_argument("--teachers", nargs="+", default=["starry_night", "multi"], choices=["starry_night", "multi"])
     ap.add_argument("--work", type=Path, default=ROOT / "bench" / "runs" / "distill")
     ap.add_argument("--reuse", action="store_true", help="score runs already in --work instead of training them again (one short of --minutes goes on to it)")
@@ -207,15 +209,17 @@ def main() -> None:
     for teacher in args.teachers:
         runs[teacher] = {"teacher": teachers()[teacher]}
         for shape in shapes:
-            out = args.work / f"{teacher}_{'-'.join(map(str, shape[0]))}x{shape[1]}"
+            own = shape[2]
+            out = args.work / (f"{teacher}_{'-'.join(map(str, shape[0]))}x{shape[1]}" + (f"_{own:g}min" if own else ""))
+            budget = own or args.minutes
             done = json.loads((out / "model" / "model.json").read_text())["elapsed_s"] / 60 if args.reuse and (out / "model" / "model.json").is_file() else None
             if done is None:
                 kwargs = f"{{channels: [{','.join(map(str, shape[0]))}], n_blocks: {shape[1]}}}"
-                train_timed(["--distill", str(runs[teacher]["teacher"]), "--content", str(content)], out, args.minutes,
+                train_timed(["--distill", str(runs[teacher]["teacher"]), "--content", str(content)], out, budget,
                             [f"--model.generator_kwargs={kwargs}"])
-            elif args.minutes - done >= 1:  # a run there with less than the budget: it goes on, as `train --resume` would
-                train_timed(["--resume"], out, args.minutes - done, [])
-            runs[teacher][shape_name(shape)] = out / "model"
+            elif budget - done >= 1:  # a run there with less than the budget: it goes on, as `train --resume` would
+                train_timed(["--resume"], out, budget - done, [])
+            runs[teacher][shape_name(shape) + (f", {own:g} min" if own else "")] = out / "model"
 
     table, pictures, photos, hwc = scores(args, runs)
 

@@ -117,7 +117,11 @@ def test_resume_is_exact(tmp_path, data_dir):
     first.fit()
     resumed = Trainer(tiny_unpaired(data_dir, 6), tmp_path / "b", resume=True)
     assert resumed.step == 3
+    before = json.loads((tmp_path / "b" / "model" / "model.json").read_text())["elapsed_s"]
+    assert before > 0 and resumed.trained_s == pytest.approx(before, abs=0.01)
     resumed.fit()
+    # The model says the run's whole training time, the first part's included.
+    assert json.loads((tmp_path / "b" / "model" / "model.json").read_text())["elapsed_s"] > before
     for name in ("G", "D", "G_ema"):
         a, b = getattr(whole, name).state_dict(), getattr(resumed, name).state_dict()
         for k in a:

@@ -100,6 +100,7 @@ class Trainer:
         self.opt_g = torch.optim.Adam([p for p in self.G.parameters() if p.requires_grad], lr=t.lr_g, betas=tuple(t.betas))
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=t.lr_d, betas=tuple(t.betas)) if self.D is not None else None
         self.step = 0
+        self.trained_s = 0.0  # training time before this process took the run on (resumed runs)
         self.saved_step: int | None = None  # the step of the last state written by this process
         if resume:
             self._load(load_state(self.out / STATE_FILE))
@@ -159,7 +160,8 @@ class Trainer:
         else:
             writer = None
         start = time.monotonic()
-        deadline = start + 60 * t.minutes if t.minutes else None
+        deadline = start + 60 * t.minutes if t.minutes else None  # --minutes: this process's budget
+        trained = lambda: self.trained_s + time.monotonic() - start  # noqa: E731 - the run's, resumed parts included
         if main and t.snapshot_every and self.step == 0:
             self.save_model(self.out / "snapshots" / "step_000000", 0.0)  # the starting point, for comparison
         with _stop_requests() as signalled, contextlib.closing(writer) if writer else contextlib.nullcontext():
@@ -172,12 +174,12 @@ class Trainer:
                 if writer and self.step % t.sample_every == 0:
                     writer.add_image("samples", self.sample_grid(), self.step)
                 if self.step % t.checkpoint_every == 0:
-                    self.save(time.monotonic() - start)
+                    self.save(trained())
                 if main and t.snapshot_every and self.step % t.snapshot_every == 0:
-                    self.save_model(self.out / "snapshots" / f"step_{self.step:06d}", time.monotonic() - start)
+                    self.save_model(self.out / "snapshots" / f"step_{self.step:06d}", trained())
                 if on_step:
                     on_step(StepInfo(self.step, losses, time.monotonic() - start))
-        self.save(time.monotonic() - start)
+        self.save(trained())
         if signalled.asked:
             raise KeyboardInterrupt  # after the state of the last whole step is saved
         return self.out / "model"
@@ -254,13 +256,14 @@ class Trainer:
             "config": self.cfg.to_dict(),
             "processes": self.world.size,
             "checksums": sums,
+            **({"elapsed_s": elapsed_s} if elapsed_s is not None else {}),
         }
         save_state(self.out / STATE_FILE, state)
         self.saved_step = self.step
         self.save_model(self.out / "model", elapsed_s)
 
     def save_model(self, model_dir: Path, elapsed_s: float | None = None) -> None:
-        """The inference model (EMA generator) as it is now; `elapsed_s`: training time in this run so far."""
+        """The inference model (EMA generator) as it is now; `elapsed_s`: the run's training time so far (resumed parts included)."""
         m = self.cfg.model
         info = {
             "generator": {"name": m.generator, "kwargs": m.generator_kwargs},
@@ -275,6 +278,7 @@ class Trainer:
             raise StylereelError(f"{self.out}: trained by {state.get('processes', 1)} process(es), resumed by {self.world.size}; resume it "
                                  f"with --nproc {state.get('processes', 1)} (each process's slice of the data is fixed by their number)")
         self.step = state["step"]
+        self.trained_s = float(state.get("elapsed_s", 0.0))
         self.G.load_state_dict(state["G"])
         self.G_ema.load_state_dict(state["G_ema"])
         self.opt_g.load_state_dict(state["opt_g"])
