@@ -136,6 +136,16 @@ def test_resume_is_exact(tmp_path, data_dir):
     assert not all(torch.equal(fresh.G.state_dict()[k], whole.G.state_dict()[k]) for k in ma)
 
 
+def test_a_resume_takes_the_rates_it_is_given(tmp_path, data_dir):
+    Trainer(tiny_unpaired(data_dir, 2), tmp_path / "run").fit()
+    cfg = tiny_unpaired(data_dir, 4)
+    cfg.train.lr_g, cfg.train.lr_d = 3e-4, 2e-5  # settling a long run at a lower rate
+    resumed = Trainer(cfg, tmp_path / "run", resume=True)
+    assert resumed.step == 2
+    assert [g["lr"] for g in resumed.opt_g.param_groups] == [3e-4] and [g["lr"] for g in resumed.opt_d.param_groups] == [2e-5]
+    assert resumed.opt_g.state  # and the optimizer's moments are still the run's own
+
+
 def test_cli_refuses_to_clobber_and_resumes(tmp_path, data_dir):
     run = tmp_path / "run"
     base = ["train", "--content", data_dir / "home.png", "--style", data_dir / "starry_night.png", "--out", run, *[f"--{o}" for o in TINY]]

@@ -285,6 +285,11 @@ class Trainer:
         if self.D is not None:
             self.D.load_state_dict(state["D"])
             self.opt_d.load_state_dict(state["opt_d"])
+        # The rates are the config's: the optimizer's saved state carries the rates it ran at, and a resume may
+        # change them (`--train.lr_g=...`, e.g. a lower rate to settle a long run).
+        for opt, lr in ((self.opt_g, self.cfg.train.lr_g), (self.opt_d, self.cfg.train.lr_d)):
+            for group in opt.param_groups if opt is not None else ():
+                group["lr"] = lr
         self.gen.set_state(state["rng_data"])
         torch.set_rng_state(state["rng_torch"])
         if state.get("rng_cuda") and torch.cuda.is_available():
