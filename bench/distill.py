@@ -7,7 +7,7 @@ For each teacher (the shipped Starry Night look, the shipped six-look model) and
 shape (channels x residual blocks), `stylereel train --distill` runs as a user would, on a
 wall-clock budget with the mode's defaults (192-px crops, batch 8), on the distillation set: DATA's photos except the
 held-out ones, four scikit-image samples (chelsea, rocket, hubble_deep_field,
-immunohistochemistry) and every 50th frame of DATA/video/tree.avi. `--reuse` scores runs
+immunohistochemistry) and every 50th picture stored in DATA/video/tree.avi. `--reuse` scores runs
 already there.
 
 Scores, on photos none of the networks saw (home.jpg, orange.jpg, astronaut, coffee at
@@ -235,8 +235,8 @@ def main() -> None:
     lines = [
         f"CPU: {cpu['model']}, {', '.join(cpu['isa'])}, {cpu['cores']} cores. Students trained on a wall-clock budget (minutes: "
         f"the training's own time, steps at batch 8; `stylereel train --distill TEACHER --content SET --model.generator_kwargs=...`, "
-        "continued with `--resume` when longer) on "
-        f"{len(list(content.iterdir()))} pictures: the training photos, {', '.join(SKIMAGE_TRAIN)} and every 50th frame of tree.avi. "
+        "continued with `--resume` when longer, the last part at the rate shown) on "
+        f"{len(list(content.iterdir()))} pictures: the training photos, {', '.join(SKIMAGE_TRAIN)} and every 50th picture stored in tree.avi (2 of its 68). "
         f"Scored on {', '.join(HELD)} at 384 px, never seen. PSNR / SSIM: to the teacher's picture. Magenta style distance: "
         "Starry Night to the painting; the six-look model to multistyle26's painting of the photo in each look (Starry Night: the "
         "single look's picture), averaged over looks. Content: VGG19 distance to the photo. 1080p: ms per frame through the CPU "
@@ -244,12 +244,12 @@ def main() -> None:
         "",
     ]
     head = " | ".join(f"1080p {isa} {p}, ms (x Magenta)" for isa, p in speed)
-    lines += [f"| teacher | network | steps (minutes) | PSNR | SSIM | Magenta style distance | content distance | {head} |",
+    lines += [f"| teacher | network | steps (minutes, last rate) | PSNR | SSIM | Magenta style distance | content distance | {head} |",
               "| --- | --- | --- | --- | --- | --- | --- |" + " --- |" * len(speed)]
     for teacher, rows in table.items():
         for name, r in rows.items():
             info = json.loads((runs[teacher][name] / "model.json").read_text())
-            steps = "shipped" if name == "teacher" else f"{info['steps']} ({info['elapsed_s'] / 60:.0f} min)"
+            steps = "shipped" if name == "teacher" else f"{info['steps']} ({info['elapsed_s'] / 60:.0f} min, lr {info['config']['train']['lr_g']:g})"
             ms = " | ".join(f"{s[f'{teacher}/{name}']:.1f} ({s['magenta'] / s[f'{teacher}/{name}']:.1f}x)" if f"{teacher}/{name}" in s else "-"
                             for s in speed.values())
             label = f"shipped, {shape_name((info['generator']['kwargs'].get('channels', (16, 48, 96)), info['generator']['kwargs'].get('n_blocks', 6)))}" if name == "teacher" else name
