@@ -1,8 +1,10 @@
 """Movies through PyAV (FFmpeg): read mp4/mov/avi/mkv, write H.264 mp4 and ProRes mov.
 
-Frames are numbered from 1 by their time in the movie (as Nuke and FFmpeg number
-them): a frame the movie stores no picture for (an AVI's empty chunk, a variable-rate
-stream's longer frame) shows the picture before it, held, as a player shows it.
+Frames are numbered from 1 by their time in the movie at its average rate (as Nuke and
+FFmpeg number them): a frame the movie stores no picture for (an AVI's empty chunk, as
+capture tools write for a frame that did not change) shows the picture before it, held,
+as a player shows it. (A variable-rate MOV/MP4, whose average rate is below the rate its
+timestamps are on, gets fewer frames than a player shows: not handled yet.)
 The frame rate (exact, e.g. 24000/1001), the start timecode and the audio go
 from an input movie to the output: audio packets are copied, never re-encoded.
 A packet the decoder rejects costs that frame only: it is reported by number
