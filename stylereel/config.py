@@ -36,7 +36,8 @@ class ModelConfig:
     generator: str = "reel"
     generator_kwargs: dict = field(default_factory=dict)
     # "random": from scratch, the strongest look in a few minutes; "base": from the shipped generator that
-    # reproduces photos, recognisable from the first steps but a milder look (bench/RESULTS.md, generators)
+    # reproduces photos, recognisable from the first steps but a milder look (bench/RESULTS.md, generators);
+    # or a trained model (directory, run, built-in look): that network trained on by this run's recipe
     init: str = "random"
     # a multi-look model to extend: its looks are kept as they are and one more, `new_look`, is learnt by training
     # only that look's modulation (a new look in a minute; bench/looks.py)

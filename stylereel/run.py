@@ -146,7 +146,7 @@ def check_config(cfg: RunConfig) -> RunConfig:
     if m.extend:
         _extending(m)
     if m.init not in ("random", "base"):
-        raise ConfigError(f"model.init: expected random or base, got {m.init!r}")
+        _starting_from(cfg)
     try:
         GENERATORS.check_options(m.generator, m.generator_kwargs, "model.generator_kwargs")
         DISCRIMINATORS.check_options(m.discriminator, m.discriminator_kwargs, "model.discriminator_kwargs")
@@ -175,34 +175,58 @@ def _extending(m) -> None:
     m.generator, m.generator_kwargs = gen["name"], {**gen["kwargs"], "looks": [*looks, m.new_look]}
 
 
-def _distilling(cfg: RunConfig) -> None:
-    """data.teacher of a distilled look: a model directory (or a run holding one) or a built-in look's name
-    (a multi-look model's look names the whole model); the student is the teacher's generator with
-    `model.generator_kwargs` changed (fewer channels or blocks), so it takes the same inputs."""
+def _trained_model(spec: str, key: str) -> tuple[Path, dict]:
+    """A trained model named by `spec` (a model directory, a run holding one, or a built-in look's
+    name; a multi-look model's look names the whole model): its directory and its generator."""
     import json
 
     from stylereel import looks
 
-    spec = cfg.data.teacher
-    if not spec:
-        raise ConfigError("a distilled look needs the trained look it learns: --distill LOOK (a built-in look or a model directory)")
     p = Path(str(spec)).expanduser()
     if not p.exists():
         found = looks.catalogue().get(str(spec))
         if found is None:
-            raise ConfigError(f"--distill: {spec!r} is neither a model directory nor a built-in look"
+            raise ConfigError(f"{key}: {spec!r} is neither a model directory nor a built-in look"
                               f"{did_you_mean(str(spec), looks.names())} (built in: {', '.join(looks.names())})")
         p = found
     p = p / "model" if (p / "model" / "model.json").is_file() else p
     try:
         gen = json.loads((p / "model.json").read_text())["generator"]
+        gen = {"name": str(gen["name"]), "kwargs": dict(gen.get("kwargs", {}))}
     except (OSError, ValueError, KeyError, TypeError):
-        raise ConfigError(f"{spec}: not a stylereel model (--distill needs a model directory with model.json)") from None
-    if gen.get("name") == "reel_guided":
+        raise ConfigError(f"{spec}: not a stylereel model ({key} needs a model directory with model.json)") from None
+    return p.resolve(), gen
+
+
+def _distilling(cfg: RunConfig) -> None:
+    """data.teacher of a distilled look: a trained model (`_trained_model`); the student is the
+    teacher's generator with `model.generator_kwargs` changed (fewer channels or blocks), so it
+    takes the same inputs."""
+    spec = cfg.data.teacher
+    if not spec:
+        raise ConfigError("a distilled look needs the trained look it learns: --distill LOOK (a built-in look or a model directory)")
+    p, gen = _trained_model(spec, "--distill")
+    if gen["name"] == "reel_guided":
         raise ConfigError(f"{spec}: a guided look paints from keyframes given at render time; it cannot be distilled from photos alone")
     m = cfg.model
-    cfg.data.teacher = str(p.resolve())
-    m.generator, m.generator_kwargs = gen["name"], {**gen.get("kwargs", {}), **m.generator_kwargs}
+    cfg.data.teacher = str(p)
+    m.generator, m.generator_kwargs = gen["name"], {**gen["kwargs"], **m.generator_kwargs}
+
+
+def _starting_from(cfg: RunConfig) -> None:
+    """model.init naming a trained model (`_trained_model`): the run trains that network on, with
+    its own recipe (a distilled student finished on its look's losses, a look taken further on
+    the shots); the generator is the model's, so `model.generator_kwargs` may only repeat it."""
+    m = cfg.model
+    if m.extend:
+        raise ConfigError("model.init: a run that extends a model (model.extend) starts from that model; leave model.init random")
+    p, gen = _trained_model(m.init, "model.init")
+    if {**gen["kwargs"], **m.generator_kwargs} != gen["kwargs"]:
+        raise ConfigError(f"model.init: {m.init} is a {gen['name']} network with {gen['kwargs'] or 'default settings'}; "
+                          f"model.generator_kwargs {m.generator_kwargs} would change it (a trained model starts only a network of its own shape)")
+    if cfg.data.mode == "distill" and gen["name"] != m.generator:
+        raise ConfigError(f"model.init: {m.init} is a {gen['name']} network; the distilled look is a {m.generator} network like its teacher")
+    m.init, m.generator, m.generator_kwargs = str(p), gen["name"], gen["kwargs"]
 
 
 def _pairs_spec(spec: str, key: str) -> str:

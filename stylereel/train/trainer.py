@@ -83,8 +83,8 @@ class Trainer:
                                  f"{self.cfg.data.mode} does not give (a keyframe look guided by flow trains with --data.mode=guided)")
         if m.init == "base":
             load_base_weights(self.G, m.generator, m.generator_kwargs)
-        elif m.init != "random":
-            raise ValueError(f"model.init must be 'base' or 'random', not {m.init!r}")
+        elif m.init != "random":  # a trained model of this network's shape (checked with the config)
+            self.G.load_state_dict(load_model(m.init)[0].state_dict())
         self.G.to(self.device)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         self.objective = Objective(self.cfg.loss, self.data.provides, self.data.look, self.data.condition,
