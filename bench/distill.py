@@ -8,7 +8,9 @@ shape (channels x residual blocks), `stylereel train --distill` runs as a user w
 wall-clock budget with the mode's defaults (192-px crops, batch 8), on the distillation set: DATA's photos except the
 held-out ones, four scikit-image samples (chelsea, rocket, hubble_deep_field,
 immunohistochemistry) and every 50th picture stored in DATA/video/tree.avi. `--reuse` scores runs
-already there.
+already there. A shape with `+MINUTES` (`8,32,64x4:111+30`) is then finished: trained on from its
+distilled weights by the recipe the teacher itself was trained with (`--model.init`, the teacher's
+recorded config: its critic, its painting, its teacher), and scored as a row of its own.
 
 Scores, on photos none of the networks saw (home.jpg, orange.jpg, astronaut, coffee at
 384 px):
@@ -43,17 +45,45 @@ sys.path.insert(0, str(ROOT))
 
 SKIMAGE_TRAIN = ["chelsea", "rocket", "hubble_deep_field", "immunohistochemistry"]
 HELD = ["home.jpg", "orange.jpg", "astronaut", "coffee"]
+FINISH_LR = 1e-3  # a third of the rate the looks start at: the student starts near the look
 
 
-def parse_shape(s: str) -> tuple[tuple[int, int, int], int, float | None]:
-    """`8,32,64x4` -> ((8, 32, 64), 4, None); `8,32,64x4:90` gives that student its own budget (90 minutes)."""
+def parse_shape(s: str) -> tuple[tuple[int, int, int], int, float | None, float | None]:
+    """`8,32,64x4` -> ((8, 32, 64), 4, None, None); `8,32,64x4:90` gives that student its own budget (90
+    minutes); `8,32,64x4:90+30` then trains it 30 minutes more on its teacher's own recipe (`finish`)."""
+    s, _, finish = s.partition("+")
     s, _, minutes = s.partition(":")
     channels, _, blocks = s.partition("x")
-    return tuple(int(c) for c in channels.split(",")), int(blocks), float(minutes) if minutes else None
+    return (tuple(int(c) for c in channels.split(",")), int(blocks), float(minutes) if minutes else None,
+            float(finish) if finish else None)
 
 
 def shape_name(shape) -> str:
     return f"({','.join(map(str, shape[0]))})x{shape[1]}"
+
+
+def finish(args, teacher: Path, student: Path, content: Path, out: Path, minutes: float) -> None:
+    """Train a distilled student on, from its weights, by the recipe its teacher was trained with
+    (the teacher's model.json config: its losses, critic, crops and teacher; this bench's content
+    set, the style images from DATA/styles) at FINISH_LR: judged against the painting, not only
+    against the teacher's pictures."""
+    import yaml
+
+    from bench.results import train_timed
+
+    cfg = json.loads((teacher / "model.json").read_text())["config"]
+    if cfg["data"]["mode"] != "unpaired":
+        raise SystemExit(f"{teacher}: finishing on the teacher's recipe is for an unpaired look (this one is {cfg['data']['mode']})")
+    styles = [str(args.data / "styles" / Path(s).name) for s in cfg["data"]["style"]]
+    out.mkdir(parents=True, exist_ok=True)
+    recipe = out / "recipe.yaml"
+    recipe.write_text(yaml.safe_dump({k: v for k, v in cfg.items() if k in ("data", "loss", "train")}))
+    done = json.loads((out / "model" / "model.json").read_text())["elapsed_s"] / 60 if (out / "model" / "model.json").is_file() else None
+    if done is None:
+        train_timed(["--config", str(recipe), "--content", str(content), "--style", *styles], out, minutes,
+                    [f"--model.init={student}", f"--train.lr_g={FINISH_LR:g}"])
+    elif minutes - done >= 1:
+        train_timed(["--resume"], out, minutes - done, [])
 
 
 def distill_set(data: Path, out: Path) -> Path:
@@ -197,7 +227,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, required=True)
     ap.add_argument("--minutes", type=float, default=12)
-    ap.add_argument("--shapes", nargs="+", default=["8,32,64x4", "16,32,64x4"], help="student shapes, CHANNELSxBLOCKS[:MINUTES] (a budget of its own)")
+    ap.add_argument("--shapes", nargs="+", default=["8,32,64x4", "16,32,64x4"],
+                    help="student shapes, CHANNELSxBLOCKS[:MINUTES][+FINISH] (a budget of its own; then FINISH minutes on the teacher's recipe)")
     ap.add_argument("--teachers", nargs="+", default=["starry_night", "multi"], choices=["starry_night", "multi"])
     ap.add_argument("--work", type=Path, default=ROOT / "bench" / "runs" / "distill")
     ap.add_argument("--reuse", action="store_true", help="score runs already in --work instead of training them again (one short of --minutes goes on to it)")
@@ -219,7 +250,11 @@ def main() -> None:
                             [f"--model.generator_kwargs={kwargs}"])
             elif budget - done >= 1:  # a run there with less than the budget: it goes on, as `train --resume` would
                 train_timed(["--resume"], out, budget - done, [])
-            runs[teacher][shape_name(shape) + (f", {own:g} min" if own else "")] = out / "model"
+            name = shape_name(shape) + (f", {own:g} min" if own else "")
+            runs[teacher][name] = out / "model"
+            if shape[3]:
+                finish(args, runs[teacher]["teacher"], out / "model", content, out.with_name(f"{out.name}+{shape[3]:g}"), shape[3])
+                runs[teacher][f"{name} + {shape[3]:g} min on the look's recipe"] = out.with_name(f"{out.name}+{shape[3]:g}") / "model"
 
     table, pictures, photos, hwc = scores(args, runs)
 
