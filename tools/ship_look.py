@@ -4,7 +4,8 @@
 
 Copies the model's generator as fp16 safetensors (half the size; the engine renders
 in fp32 or bf16 anyway) and its model.json with the training data reduced to file
-names (no paths of the machine it was trained on) and `source` recorded: the command
+names and a model it started from or learnt by its run's name (no paths of the machine it was
+trained on) and `source` recorded: the command
 that trained it and the licences of its data, which stylereel/assets/LICENSES.md
 repeats. The Gram targets stay behind (they are for scoring, not rendering).
 """
@@ -42,6 +43,11 @@ def main() -> None:
         data["pairs"] = Path(data["pairs"]).name
     if data.get("looks"):
         data["looks"] = {name: "/".join(Path(p).parts[-2:]) for name, p in data["looks"].items()}
+    for section, key in (("model", "init"), ("model", "extend"), ("data", "teacher")):  # a model it started from or learnt: by its run's name
+        value = info["config"][section].get(key)
+        if value and ("/" in value or "\\" in value):
+            run = Path(value)
+            info["config"][section][key] = run.parent.name if run.name == "model" else run.name
     info["source"], info["description"] = args.source, args.description
     out = ROOT / "stylereel" / "assets" / "looks" / args.name
     out.mkdir(parents=True, exist_ok=True)
