@@ -161,3 +161,16 @@ def test_style_grams_name_their_trunk_and_old_runs_keep_theirs(tmp_path, monkeyp
     run = tmp_path / "run"
     save_state(run / STATE_FILE, {"config": old, "step": 3})
     assert saved_config(run).loss["trunk"] == "hed_vgg16"
+
+
+def test_a_saved_model_is_readable_by_others_as_the_umask_allows(tmp_path):
+    # safetensors writes a file of its own, readable by its owner only: a render farm's user could not load the model
+    import os
+    import stat
+
+    save_model(tmp_path / "m", build_generator("reel", channels=(8, 16, 32), n_blocks=1), {"generator": {"name": "reel", "kwargs": {}}},
+               style_grams={"relu1_1": torch.zeros(2, 2)}, grams_trunk="vgg19")
+    old = os.umask(0o022)
+    os.umask(old)
+    for name in ("generator.safetensors", "style_grams.safetensors", "model.json"):
+        assert stat.S_IMODE((tmp_path / "m" / name).stat().st_mode) == 0o644 & ~old, name

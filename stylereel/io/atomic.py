@@ -32,9 +32,12 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], object]) -> Non
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_path(path)
-    os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    mode = os.fstat(fd).st_mode & 0o777  # 0o644 less the umask: what a file written in place would get
+    os.close(fd)
     try:
         write(str(tmp))
+        os.chmod(tmp, mode)  # a writer that made the file afresh (safetensors: owner-only) must not leave it unreadable to the farm
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
