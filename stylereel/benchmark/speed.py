@@ -51,10 +51,7 @@ def conv_macs(net: nn.Module, shape: tuple[int, ...]) -> int:
 
 def _build(name: str):
     from stylereel.benchmark import peers
-    from stylereel.nets.generator import build_generator
 
-    if name.startswith("stylereel"):
-        return build_generator("reel").eval()
     if name == "johnson_transformernet":
         return peers.TransformerNet().eval()
     if name == "cyclegan_resnet9":
@@ -80,14 +77,16 @@ def _worker(name: str, size: str, runs: int, onnx_path: str | None) -> dict:
     else:
         from stylereel.render.engine import InferenceEngine
 
-        net = _build(name)
-        macs = conv_macs(net, (1, 3, h, w))
-        if name.startswith("stylereel"):  # the default look's own weights: int8 is calibrated on what it draws
+        if name.startswith("stylereel"):  # the default look's own network and weights: int8 is calibrated on what it draws
             from stylereel.looks import look_dir
             from stylereel.model import load_model
 
             net, _ = load_model(look_dir(DEFAULT_LOOK))
+            macs = conv_macs(net, (1, 3, h, w))
             engine = InferenceEngine(net, "cpu", precision=name.partition("@")[2] or "auto", model_dir=look_dir(DEFAULT_LOOK))
+        else:
+            net = _build(name)
+            macs = conv_macs(net, (1, 3, h, w))
         x = torch.rand(1, 3, h, w)
         base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         if engine is not None:
