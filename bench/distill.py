@@ -26,6 +26,10 @@ one process for bf16 where this CPU has it, one for fp32 and one for int8 with O
 capped to AVX2 (what a Zen 3 or an older Xeon runs). Magenta's multistyle26 (ONNX Runtime) is timed
 after them in the same processes, for the ratio.
 
+The shipped Starry Night look is itself such a student since 2026-12-07 (8,32,64x4:111+30, with
+the look shipped before it as teacher, which RESULTS' rows name "shipped"): run again, the
+students learn the new look.
+
 Writes bench/RESULTS.md (section "distill") and docs/images/distill.png (each held-out photo:
 photo | teacher | students; the six-look model's looks on one photo).
 """
