@@ -66,6 +66,12 @@ def shape_name(shape) -> str:
     return f"({','.join(map(str, shape[0]))})x{shape[1]}"
 
 
+def trained_minutes(run: Path) -> float | None:
+    """The minutes a run in `run` has trained for (across resumes), or None where it has no model yet."""
+    info = run / "model" / "model.json"
+    return json.loads(info.read_text())["elapsed_s"] / 60 if info.is_file() else None
+
+
 def finish(args, teacher: Path, student: Path, content: Path, out: Path, minutes: float) -> None:
     """Train a distilled student on, from its weights, by the recipe its teacher was trained with
     (the teacher's model.json config: its losses, critic, crops and teacher; this bench's content
@@ -82,7 +88,7 @@ def finish(args, teacher: Path, student: Path, content: Path, out: Path, minutes
     out.mkdir(parents=True, exist_ok=True)
     recipe = out / "recipe.yaml"
     recipe.write_text(yaml.safe_dump({k: v for k, v in cfg.items() if k in ("data", "loss", "train")}))
-    done = json.loads((out / "model" / "model.json").read_text())["elapsed_s"] / 60 if (out / "model" / "model.json").is_file() else None
+    done = trained_minutes(out) if args.reuse else None
     if done is None:
         train_timed(["--config", str(recipe), "--content", str(content), "--style", *styles], out, minutes,
                     [f"--model.init={student}", f"--train.lr_g={FINISH_LR:g}"])
@@ -247,7 +253,7 @@ def main() -> None:
             own = shape[2]
             out = args.work / (f"{teacher}_{'-'.join(map(str, shape[0]))}x{shape[1]}" + (f"_{own:g}min" if own else ""))
             budget = own or args.minutes
-            done = json.loads((out / "model" / "model.json").read_text())["elapsed_s"] / 60 if args.reuse and (out / "model" / "model.json").is_file() else None
+            done = trained_minutes(out) if args.reuse else None
             if done is None:
                 kwargs = f"{{channels: [{','.join(map(str, shape[0]))}], n_blocks: {shape[1]}}}"
                 train_timed(["--distill", str(runs[teacher]["teacher"]), "--content", str(content)], out, budget,
