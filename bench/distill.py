@@ -10,7 +10,9 @@ held-out ones, four scikit-image samples (chelsea, rocket, hubble_deep_field,
 immunohistochemistry) and every 50th picture stored in DATA/video/tree.avi. `--reuse` scores runs
 already there. A shape with `+MINUTES` (`8,32,64x4:111+30`) is then finished: trained on from its
 distilled weights by the recipe the teacher itself was trained with (`--model.init`, the teacher's
-recorded config: its critic, its painting, its teacher), and scored as a row of its own.
+recorded config: its critic, its painting, its teacher; the six-look model's: the pairs of
+tools/make_looks.py), and scored as a row of its own. `8,32,64x4:0+30` distils nothing: that network
+trained 30 minutes from scratch on the teacher's recipe alone.
 
 Scores, on photos none of the networks saw (home.jpg, orange.jpg, astronaut, coffee at
 384 px):
@@ -30,8 +32,9 @@ The shipped Starry Night look is itself such a student since 2026-12-07 (8,32,64
 the look shipped before it as teacher, which RESULTS' rows name "shipped"): run again, the
 students learn the new look.
 
-Writes bench/RESULTS.md (section "distill") and docs/images/distill.png (each held-out photo:
-photo | teacher | students; the six-look model's looks on one photo).
+Writes bench/RESULTS.md, a section per teacher ("distill": Starry Night, "distill-multi": the six-look
+model) and its sheet: docs/images/distill.png (each held-out photo: photo | teacher | students),
+docs/images/distill_multi.png (each look on one photo).
 """
 
 from __future__ import annotations
@@ -66,32 +69,47 @@ def shape_name(shape) -> str:
     return f"({','.join(map(str, shape[0]))})x{shape[1]}"
 
 
+def shape_override(shape) -> str:
+    """The generator's channels and residual blocks as a `stylereel train` override."""
+    from tools.make_looks import shape_override
+
+    return shape_override(f"{','.join(map(str, shape[0]))}x{shape[1]}")[0]
+
+
 def trained_minutes(run: Path) -> float | None:
     """The minutes a run in `run` has trained for (across resumes), or None where it has no model yet."""
     info = run / "model" / "model.json"
     return json.loads(info.read_text())["elapsed_s"] / 60 if info.is_file() else None
 
 
-def finish(args, teacher: Path, student: Path, content: Path, out: Path, minutes: float) -> None:
-    """Train a distilled student on, from its weights, by the recipe its teacher was trained with
-    (the teacher's model.json config: its losses, critic, crops and teacher; this bench's content
-    set, the style images from DATA/styles) at FINISH_LR: judged against the painting, not only
-    against the teacher's pictures."""
+def finish(args, teacher: Path, student: Path | None, shape, content: Path, out: Path, minutes: float) -> None:
+    """Train a distilled student on, from its weights (or a network of `shape` from scratch where `student` is
+    None), by the recipe its teacher was trained with (the teacher's model.json config: its losses, critic,
+    crops and teacher; for an unpaired look this bench's content set and the style images from DATA/styles,
+    for the multi-look model the pairs of tools/make_looks.py, made here), a student at FINISH_LR: judged
+    against the painting (or the paintings), not only against the teacher's pictures."""
     import yaml
 
     from bench.results import train_timed
 
     cfg = json.loads((teacher / "model.json").read_text())["config"]
-    if cfg["data"]["mode"] != "unpaired":
-        raise SystemExit(f"{teacher}: finishing on the teacher's recipe is for an unpaired look (this one is {cfg['data']['mode']})")
-    styles = [str(args.data / "styles" / Path(s).name) for s in cfg["data"]["style"]]
+    mode = cfg["data"]["mode"]
+    if mode == "unpaired":
+        data = ["--content", str(content), "--style", *(str(args.data / "styles" / Path(s).name) for s in cfg["data"]["style"])]
+    elif mode == "looks":
+        from tools.make_looks import look_args, multi_pairs
+
+        data = look_args(multi_pairs(args.data, args.work / "looks"))
+    else:
+        raise SystemExit(f"{teacher}: finishing on the teacher's recipe is for an unpaired or multi-look model (this one is {mode})")
+    cfg["data"].pop("looks", None)
     out.mkdir(parents=True, exist_ok=True)
     recipe = out / "recipe.yaml"
     recipe.write_text(yaml.safe_dump({k: v for k, v in cfg.items() if k in ("data", "loss", "train")}))
+    start = [f"--model.init={student}", f"--train.lr_g={FINISH_LR:g}"] if student else [shape_override(shape)]
     done = trained_minutes(out) if args.reuse else None
     if done is None:
-        train_timed(["--config", str(recipe), "--content", str(content), "--style", *styles], out, minutes,
-                    [f"--model.init={student}", f"--train.lr_g={FINISH_LR:g}"])
+        train_timed(["--config", str(recipe), *data], out, minutes, start)
     elif minutes - done >= 1:
         train_timed(["--resume"], out, minutes - done, [])
 
@@ -251,20 +269,20 @@ def main() -> None:
         runs[teacher] = {"teacher": teachers()[teacher]}
         for shape in shapes:
             own = shape[2]
-            out = args.work / (f"{teacher}_{'-'.join(map(str, shape[0]))}x{shape[1]}" + (f"_{own:g}min" if own else ""))
-            budget = own or args.minutes
-            done = trained_minutes(out) if args.reuse else None
-            if done is None:
-                kwargs = f"{{channels: [{','.join(map(str, shape[0]))}], n_blocks: {shape[1]}}}"
-                train_timed(["--distill", str(runs[teacher]["teacher"]), "--content", str(content)], out, budget,
-                            [f"--model.generator_kwargs={kwargs}"])
-            elif budget - done >= 1:  # a run there with less than the budget: it goes on, as `train --resume` would
-                train_timed(["--resume"], out, budget - done, [])
+            out = args.work / (f"{teacher}_{'-'.join(map(str, shape[0]))}x{shape[1]}" + (f"_{own:g}min" if own is not None else ""))
             name = shape_name(shape) + (f", {own:g} min" if own else "")
-            runs[teacher][name] = out / "model"
+            if own != 0:  # `:0`: no distillation, the teacher's recipe alone from scratch (`+MINUTES`)
+                budget = own or args.minutes
+                done = trained_minutes(out) if args.reuse else None
+                if done is None:
+                    train_timed(["--distill", str(runs[teacher]["teacher"]), "--content", str(content)], out, budget, [shape_override(shape)])
+                elif budget - done >= 1:  # a run there with less than the budget: it goes on, as `train --resume` would
+                    train_timed(["--resume"], out, budget - done, [])
+                runs[teacher][name] = out / "model"
             if shape[3]:
-                finish(args, runs[teacher]["teacher"], out / "model", content, out.with_name(f"{out.name}+{shape[3]:g}"), shape[3])
-                runs[teacher][f"{name} + {shape[3]:g} min on the look's recipe"] = out.with_name(f"{out.name}+{shape[3]:g}") / "model"
+                done_by = out.with_name(f"{out.name}+{shape[3]:g}")
+                finish(args, runs[teacher]["teacher"], out / "model" if own != 0 else None, shape, content, done_by, shape[3])
+                runs[teacher][f"{name} + {shape[3]:g} min on the look's recipe" if own != 0 else f"{shape_name(shape)}, {shape[3]:g} min on the look's recipe alone"] = done_by / "model"
 
     table, pictures, photos, hwc = scores(args, runs)
 
@@ -277,52 +295,59 @@ def main() -> None:
         codes.update({r["model"]: r["int8_codes"] for r in rows if r["int8_codes"] is not None})
 
     cpu = cpu_description()
-    lines = [
-        f"CPU: {cpu['model']}, {', '.join(cpu['isa'])}, {cpu['cores']} cores. Students trained on a wall-clock budget (minutes: "
-        f"the training's own time, steps at batch 8; `stylereel train --distill TEACHER --content SET --model.generator_kwargs=...`, "
-        "continued with `--resume` when longer, the last part at the rate shown) on "
-        f"{len(list(content.iterdir()))} pictures: the training photos, {', '.join(SKIMAGE_TRAIN)} and every 50th picture stored in tree.avi (2 of its 68). "
-        f"Scored on {', '.join(HELD)} at 384 px, never seen. PSNR / SSIM: to the teacher's picture. Magenta style distance: "
-        "Starry Night to the painting; the six-look model to multistyle26's painting of the photo in each look (Starry Night: the "
-        "single look's picture), averaged over looks. Content: VGG19 distance to the photo. 1080p: ms per frame through the CPU "
-        "engine, all networks alternating in one process (median of 7); x Magenta: multistyle26 (ONNX Runtime) timed after them in the same process.",
-        "",
-    ]
-    head = " | ".join(f"1080p {isa} {p}, ms (x Magenta)" for isa, p in speed)
-    lines += [f"| teacher | network | steps (minutes, last rate) | PSNR | SSIM | Magenta style distance | content distance | {head} |",
-              "| --- | --- | --- | --- | --- | --- | --- |" + " --- |" * len(speed)]
-    for teacher, rows in table.items():
+    for teacher, rows in table.items():  # a section and a sheet per teacher: one teacher's run leaves the other's standing
+        lines = [
+            f"CPU: {cpu['model']}, {', '.join(cpu['isa'])}, {cpu['cores']} cores. Students trained on a wall-clock budget (minutes: "
+            "the training's own time; `stylereel train --distill TEACHER --content SET --model.generator_kwargs=...` at batch 8, "
+            "continued with `--resume` when longer, the last part at the rate shown; \"on the look's recipe\": the teacher's own "
+            "training config, from the student's weights or, \"alone\", from scratch) on "
+            f"{len(list(content.iterdir()))} pictures: the training photos, {', '.join(SKIMAGE_TRAIN)} and every 50th picture stored in tree.avi (2 of its 68)"
+            + (" (the six-look recipe: tools/make_looks.py's painted pairs, 128-px crops at batch 4). " if teacher == "multi" else ". ")
+            + f"Scored on {', '.join(HELD)} at 384 px, never seen. PSNR / SSIM: to the teacher's picture. Magenta style distance: "
+            + ("to the painting. " if teacher == "starry_night" else "to multistyle26's painting of the photo in each look (Starry Night: "
+               "the single look's picture), averaged over looks. ")
+            + "Content: VGG19 distance to the photo. 1080p: ms per frame through the CPU engine, all networks alternating in one process "
+            "(median of 7); x Magenta: multistyle26 (ONNX Runtime) timed after them in the same process.",
+            "",
+        ]
+        cells = {k: s for k, s in speed.items() if any(m.startswith(f"{teacher}/") for m in s)}
+        head = " | ".join(f"1080p {isa} {p}, ms (x Magenta)" for isa, p in cells)
+        lines += [f"| network | steps (minutes, last rate) | PSNR | SSIM | Magenta style distance | content distance | {head} |",
+                  "| --- | --- | --- | --- | --- | --- |" + " --- |" * len(cells)]
         for name, r in rows.items():
             info = json.loads((runs[teacher][name] / "model.json").read_text())
             steps = "shipped" if name == "teacher" else f"{info['steps']} ({info['elapsed_s'] / 60:.0f} min, lr {info['config']['train']['lr_g']:g})"
             ms = " | ".join(f"{s[f'{teacher}/{name}']:.1f} ({s['magenta'] / s[f'{teacher}/{name}']:.1f}x)" if f"{teacher}/{name}" in s else "-"
-                            for s in speed.values())
+                            for s in cells.values())
             label = f"shipped, {shape_name((info['generator']['kwargs'].get('channels', (16, 48, 96)), info['generator']['kwargs'].get('n_blocks', 6)))}" if name == "teacher" else name
             psnr_ = "-" if name == "teacher" else f"{r['psnr']:.2f}"
             ssim_ = "-" if name == "teacher" else f"{r['ssim']:.3f}"
-            lines.append(f"| {teacher} | {label} | {steps} | {psnr_} | {ssim_} | {r['magenta']:.3f} | {r['content']:.3f} | {ms} |")
-    lines.append("")
-    lines.append("Magenta's multistyle26 at 1080p: " + ", ".join(f"{s['magenta']:.0f} ms ({isa} {p})" for (isa, p), s in speed.items()) + ".")
-    lines.append("int8 (`--precision int8`, quantized by NNCF on the look's own training pictures; not for multi-look models): mean "
-                 "distance from fp32 on held-out frames, in 8-bit codes (the bound to be a default: 1): "
-                 + ", ".join(f"{k} {v:.2f}" for k, v in codes.items()) + ".")
+            lines.append(f"| {label} | {steps} | {psnr_} | {ssim_} | {r['magenta']:.3f} | {r['content']:.3f} | {ms} |")
+        lines.append("")
+        lines.append("Magenta's multistyle26 at 1080p: " + ", ".join(f"{s['magenta']:.0f} ms ({isa} {p})" for (isa, p), s in cells.items()) + ".")
+        mine = {k.split("/", 1)[1]: v for k, v in codes.items() if k.startswith(f"{teacher}/")}
+        if mine:
+            lines.append("int8 (`--precision int8`, quantized by NNCF on the look's own training pictures): mean distance from fp32 on held-out "
+                         "frames, in 8-bit codes (the bound to be a default: 1): " + ", ".join(f"{k} {v:.2f}" for k, v in mine.items()) + ".")
+        else:
+            lines.append("int8: not timed (the engine quantizes looks that take the frame alone, not multi-look models).")
 
-    sheet = ROOT / "docs" / "images" / "distill.png"
-    grid, labels = [], []
-    for teacher, ms in runs.items():
+        sheet = ROOT / "docs" / "images" / ("distill.png" if teacher == "starry_night" else f"distill_{teacher}.png")
+        grid, labels = [], []
         look0 = None if teacher == "starry_night" else "starry_night"
-        names = list(ms)
+        names = list(runs[teacher])
         for n, x in photos if teacher == "starry_night" else photos[:1]:
             grid.append([hwc(x)] + [pictures[teacher, m, look0, n] for m in names])
-            labels.append([n] + [f"{teacher} {m}" for m in names])
+            labels.append([n] + [f"{look0 or teacher} {m}" for m in names])
         if teacher != "starry_night":
-            for look in [k for (t, m, k, n) in pictures if t == teacher and m == "teacher" and n == photos[0][0] and k not in (None, look0)][:3]:
+            for look in [k for (t, m, k, n) in pictures if t == teacher and m == "teacher" and n == photos[0][0] and k not in (None, look0)]:
                 grid.append([hwc(photos[0][1])] + [pictures[teacher, m, look, photos[0][0]] for m in names])
                 labels.append([look] + [f"{look} {m}" for m in names])
-    write_contact_sheet(sheet, grid, labels, height=180)
-    lines.append(f"Sheet: `{rel_path(sheet)}` (per row: photo | teacher | students).")
-    write_section("distill", "A shipped look learnt by smaller generators", "\n".join(lines))
-    print("\n".join(lines))
+        write_contact_sheet(sheet, grid, labels, height=180)
+        lines.append(f"Sheet: `{rel_path(sheet)}` (per row: photo | teacher | students" + ("" if teacher == "starry_night" else "; each look on one photo") + ").")
+        title = "A shipped look learnt by smaller generators" if teacher == "starry_night" else "The six-look model in smaller generators"
+        write_section("distill" if teacher == "starry_night" else f"distill-{teacher}", title, "\n".join(lines))
+        print("\n".join(lines))
 
 
 if __name__ == "__main__":

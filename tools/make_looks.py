@@ -9,7 +9,7 @@ longer side; stylereel then learns the look from those pairs through its own CLI
 result into the package. No painted image is shipped, only the trained weights.
 
     python tools/make_looks.py --data DATA_DIR [--steps 1500] [--only ink fauve]
-    python tools/make_looks.py --data DATA_DIR --multi --minutes 30
+    python tools/make_looks.py --data DATA_DIR --multi --minutes 30 [--shape 8,32,64x4]
 
 `--multi` trains one multi-look model (`reel_looks`, `stylereel train --look NAME=PAIRS ...`)
 on the same painted pairs of every look above plus Starry Night (the same photos painted
@@ -85,6 +85,7 @@ def main() -> None:
     ap.add_argument("--multi", action="store_true", help="train and ship the multi-look model instead")
     ap.add_argument("--no-ship", action="store_true", help="train single looks only as baselines (bench/looks.py compares them)")
     ap.add_argument("--minutes", type=float, help="the multi-look model's time budget (with --steps, whichever ends first)")
+    ap.add_argument("--shape", help="the multi-look model's generator, CHANNELSxBLOCKS (e.g. 8,32,64x4; default: the generator's own)")
     args = ap.parse_args()
     if args.multi:
         args.steps = args.steps or (1_000_000 if args.minutes else 9000)
@@ -106,29 +107,46 @@ def main() -> None:
                         "--description", f"{description} (after Magenta's multistyle26 style {index})"], check=True)
 
 
-def make_multi(args) -> None:
-    import json
-
+def multi_pairs(data: Path, work: Path) -> dict[str, Path]:
+    """The pairs of every look of the multi-look model, in WORK/NAME/pairs: multistyle26's paintings (painted
+    where not there yet) and Starry Night's (the photos rendered by the shipped single look, rendered again
+    each time: that look may have been replaced since)."""
     from stylereel.render.stylize import Stylizer
 
     for name in LOOKS:
-        if not args.work.joinpath(name, "run", "model").exists():  # a single look trained here keeps its pairs and run
-            paint(args.data, args.work, name)
-    plates = photos(args.data)
+        if not work.joinpath(name, "pairs", "target").is_dir():
+            paint(data, work, name)
     starry = Stylizer(ROOT / "stylereel" / "assets" / "looks" / "starry_night", device="cpu")
-    pairs = args.work / "starry_night" / "pairs"
-    for n, rgb in plates.items():
+    pairs = work / "starry_night" / "pairs"
+    for n, rgb in photos(data).items():
         write_image(pairs / "input" / f"{n}.png", rgb, bit_depth=16)
         write_image(pairs / "target" / f"{n}.png", starry(rgb), bit_depth=16)
-    looks = {name: args.work / name / "pairs" for name in sorted(LOOKS)} | {"starry_night": pairs}
+    return {name: work / name / "pairs" for name in sorted(LOOKS)} | {"starry_night": pairs}
+
+
+def look_args(pairs: dict[str, Path]) -> list[str]:
+    """`stylereel train`'s arguments for a multi-look model on these pairs."""
+    return [a for name, p in pairs.items() for a in ("--look", f"{name}={p}")]
+
+
+def shape_override(shape: str) -> list[str]:
+    """`--shape 8,32,64x4` -> the generator's channels and residual blocks as a `stylereel train` override."""
+    channels, _, blocks = shape.partition("x")
+    return [f"--model.generator_kwargs={{channels: [{channels}], n_blocks: {int(blocks)}}}"]
+
+
+def make_multi(args) -> None:
+    import json
+
+    looks = multi_pairs(args.data, args.work)
+    plates = photos(args.data)
     run = args.work / "multi" / "run"
     shutil.rmtree(run, ignore_errors=True)
-    cmd = [sys.executable, "-m", "stylereel.cli", "train", "--out", str(run), "--steps", str(args.steps)]
+    cmd = [sys.executable, "-m", "stylereel.cli", "train", "--out", str(run), "--steps", str(args.steps), *look_args(looks)]
     cmd += ["--minutes", str(args.minutes)] if args.minutes else []
-    for name, p in looks.items():
-        cmd += ["--look", f"{name}={p}"]
+    cmd += shape_override(args.shape) if args.shape else []
     subprocess.run(cmd, check=True)
-    budget = f"--minutes {args.minutes:g}" if args.minutes else f"--steps {args.steps}"
+    budget = (f"--minutes {args.minutes:g}" if args.minutes else f"--steps {args.steps}") + (f" --shape {args.shape}" if args.shape else "")
     source = (f"python tools/make_looks.py --multi {budget}: one multi-look model (stylereel train --look NAME=PAIRS) "
               f"on the pairs of every single look made by this script (photos: {', '.join(plates)}; OpenCV sample data "
               "Apache-2.0 AND BSD-3-Clause, scikit-image CC0; painted by Magenta's multistyle26, weights Apache-2.0) and "
