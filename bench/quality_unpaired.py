@@ -9,6 +9,7 @@ budget, render photos it never saw, and score them beside the peers:
 - Magenta's arbitrary-style network (Ghiasi et al. 2017), given the same painting.
 
     python bench/quality_unpaired.py --data DATA_DIR --minutes 10
+    python bench/quality_unpaired.py --data DATA_DIR --model starry_night   # a shipped look, as it is
 
 Scores, all on the held-out photos at 384 px (longer side):
 - Magenta style distance: distance between the 100-d style vectors that Magenta's
@@ -50,7 +51,9 @@ from stylereel.data.images import load_images  # noqa: E402
 from stylereel.device import bf16_supported  # noqa: E402
 from bench.gatys import gatys  # noqa: E402
 from stylereel.metrics.image import edge_step  # noqa: E402
+from stylereel.looks import look_dir  # noqa: E402
 from stylereel.metrics.style import StyleMetrics  # noqa: E402
+from stylereel.model import resolve_model_dir  # noqa: E402
 from stylereel.render.contact_sheet import write_contact_sheet  # noqa: E402
 from stylereel.render.stylize import Stylizer  # noqa: E402
 
@@ -109,6 +112,7 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=ROOT / "bench" / "runs" / "unpaired")
     ap.add_argument("--sheet", type=Path, default=ROOT / "docs" / "images" / "unpaired_starry_night.png")
     ap.add_argument("--reuse", action="store_true", help="score the model already in --work/run instead of training one")
+    ap.add_argument("--model", help="score this model (a built-in look's name, a model or run directory) instead of training one")
     ap.add_argument("--baseline", type=Path, help="another model to score beside it (an earlier revision's run)")
     ap.add_argument("--baseline-name", default="baseline")
     ap.add_argument("--curve", default="", help="minutes at which to score the same run as it trains, e.g. 5,10,30 "
@@ -122,10 +126,15 @@ def main() -> None:
     train, _ = photo_split(args.data, HELD_OUT)
     style = args.data / args.style
     run = args.work / "run"
-    if not args.reuse:
+    if args.model:
+        if marks or overrides:
+            raise SystemExit("--model scores a model as it is: no --curve or training options")
+        run = resolve_model_dir(look_dir(args.model) if "/" not in args.model and not Path(args.model).exists() else args.model)
+        args.work.mkdir(parents=True, exist_ok=True)
+    elif not args.reuse:
         shutil.rmtree(args.work, ignore_errors=True)
         train_timed(["--content", *map(str, train), "--style", str(style)], run, args.minutes, overrides)
-    info = json.loads((run / "model" / "model.json").read_text())
+    info = json.loads((resolve_model_dir(run) / "model.json").read_text())
     train_s = info.get("elapsed_s", float("nan"))
     cfg = info["config"]
 
@@ -168,14 +177,16 @@ def main() -> None:
     (args.work / "report.json").write_text(json.dumps(report, indent=2))
     options = [o for o in overrides if not o.startswith("--train.snapshot_every")]
     recipe = "the options on the command line" if options else "the unpaired defaults"
-    names = {"photo": "the photo itself", "stylereel": f"**stylereel**, {recipe} ({info['steps']} steps, {train_s / 60:.1f} min)",
+    trained = f"**stylereel**, {recipe} ({info['steps']} steps, {train_s / 60:.1f} min)"
+    names = {"photo": "the photo itself", "stylereel": f"**stylereel**, `{args.model}` as it is" if args.model else trained,
              "gatys": f"Gatys optimisation on VGG19 ({args.gatys_steps} Adam steps per photo)",
              "gatys_hed": f"Gatys optimisation on HED's VGG16 ({args.gatys_steps} Adam steps per photo)",
              "adain": "AdaIN (the authors' decoder)", "magenta": "Magenta arbitrary-style network",
              "baseline": f"{args.baseline_name}"}
     lines = [
-        f"Trained on {len(train)} photos ({', '.join(p.name for p in train)}) with `{args.style}`; scored on "
-        f"{len(rows)} photos never seen in training ({', '.join(r['image'] for r in rows)}) at {args.size} px. "
+        (f"`{args.model}` as shipped ({info.get('source', 'no source recorded')}), against `{args.style}`; scored on " if args.model else
+         f"Trained on {len(train)} photos ({', '.join(p.name for p in train)}) with `{args.style}`; scored on ")
+        + f"{len(rows)} photos never seen in training ({', '.join(r['image'] for r in rows)}) at {args.size} px. "
         "Magenta style distance: between style vectors of Magenta's style-prediction network (not a training loss); "
         "Gram style and content distances on the VGG19 trunk for every output (`stylereel/metrics/style.py`); lower is closer. "
         "Luminance SSIM to the photo: higher keeps more structure. Border step: how much more the frame's outer "
