@@ -233,6 +233,7 @@ class MovieWriter:
             else:
                 src.close()
         self.frames = 0
+        self._scratch = self._codes = None
 
     def write(self, rgb: np.ndarray, alpha: np.ndarray | None = None) -> None:
         import av
@@ -240,14 +241,21 @@ class MovieWriter:
         h, w = rgb.shape[:2]
         if (w, h) != self.size:
             raise MovieError(f"{self.path}: frame {self.frames + 1} is {w}x{h}, the movie is {self.size[0]}x{self.size[1]}")
-        planes = [rgb] + ([alpha[..., None] if alpha is not None else np.ones((h, w, 1), np.float32)] if self.alpha else [])
-        if self.pix_fmt == "yuv420p":  # an 8-bit codec: 8-bit RGB in is exact and half the conversion work
-            a = np.rint(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
-            fmt = "rgb24"
-        else:
-            a = np.rint(np.clip(np.concatenate(planes, axis=-1), 0, 1) * 65535).astype(np.uint16)
-            fmt = "rgba64le" if self.alpha else "rgb48le"
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(a), format=fmt)
+        # Into integer codes through buffers kept from frame to frame (fresh 25 MB arrays cost page faults every frame)
+        eight = self.pix_fmt == "yuv420p"  # an 8-bit codec: 8-bit RGB in is exact and half the conversion work
+        channels = 3 + (self.alpha and not eight)
+        if self._scratch is None or self._scratch.shape != (h, w, channels):
+            self._scratch = np.empty((h, w, channels), np.float32)
+            self._codes = np.empty((h, w, channels), np.uint8 if eight else np.uint16)
+        a, top = self._scratch, 255 if eight else 65535
+        np.multiply(rgb, top, out=a[..., :3])
+        if channels == 4:
+            np.multiply(alpha if alpha is not None else 1, top, out=a[..., 3])
+        np.clip(a, 0, top, out=a)
+        np.rint(a, out=a)
+        np.copyto(self._codes, a, casting="unsafe")
+        fmt = "rgb24" if eight else "rgba64le" if self.alpha else "rgb48le"
+        frame = av.VideoFrame.from_ndarray(self._codes, format=fmt)
         frame.pts = self.frames
         for packet in self._video.encode(frame):
             self._out.mux(packet)

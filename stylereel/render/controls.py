@@ -120,4 +120,9 @@ class Controls:
             out = match_palette(out, plate)
         if self.preserve_lighting > 0:
             out = keep_lighting(out, plate, self.preserve_lighting)
-        return np.clip(out, 0, 1).astype(np.float32)
+        # Clipped where it lies: a 1080p frame is 25 MB, and a fresh array for it costs a pass and its page
+        # faults on the network's thread every frame. Only a result that may be the plate itself is copied first.
+        out = np.asarray(out, dtype=np.float32)
+        if not out.flags.writeable or np.may_share_memory(out, plate):
+            out = out.copy()
+        return np.clip(out, 0, 1, out=out)
