@@ -113,7 +113,9 @@ def _runner(kind: str, net: torch.nn.Module, x: torch.Tensor):
         sess = ort.InferenceSession(str(tmp), opts, providers=["CPUExecutionProvider"])
         return lambda: sess.run(None, {"image": xn})[0]
     if kind == "openvino":
-        import openvino as ov
+        from stylereel.render.ov import openvino
+
+        ov = openvino()
 
         compiled = ov.Core().compile_model(str(tmp), "CPU", {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": "bf16"})
         req = compiled.create_infer_request()

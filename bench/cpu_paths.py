@@ -43,11 +43,13 @@ def worker(precision: str) -> dict:
     import time
 
     import numpy as np
-    import openvino as ov
 
     from stylereel.looks import look_dir
     from stylereel.model import load_model
     from stylereel.render.engine import RenderGraph, _openvino_model
+    from stylereel.render.ov import openvino
+
+    ov = openvino()
 
     model_dir = look_dir("starry_night")
     net, _ = load_model(model_dir)

@@ -38,6 +38,7 @@ from stylereel.device import bf16_supported
 from stylereel.errors import StylereelError
 from stylereel.nets.generator import IMAGE, Input
 from stylereel.nets.space_to_depth import on_blocks
+from stylereel.render.ov import openvino
 
 TILE_PIXELS = 2**24  # 4K in one piece: OpenVINO ran it in 607 ms whole, 706-822 ms in 3-12 tiles
 # Working memory of the network per pixel it runs at once (a tile, or the frame): 890 MiB of growth
@@ -222,9 +223,10 @@ def _openvino_model(graph: RenderGraph):
     computes it, on 2x2 blocks at half resolution (equal to float rounding inside the frame).
     The conversion goes through OpenVINO's PyTorch frontend directly rather than
     `openvino.convert_model`, which reports usage over the network unless the
-    user has opted out: rendering must stay offline.
+    user has opted out: rendering must stay offline (and OpenVINO itself is imported through
+    `stylereel.render.ov`, which declines the reporting its import sets up).
     """
-    import openvino as ov
+    ov = openvino()
     from openvino.frontend import FrontEndManager
     from openvino.frontend.pytorch.ts_decoder import TorchScriptPythonDecoder
 
@@ -253,7 +255,7 @@ def _openvino_runner(model, hint: str, static: bool = True):
     graph, where it merges into the first and last layers: two full-frame transposes and their
     fresh 25 MB arrays fewer per frame (1080p bf16 on 2 cores, [H, W, 3] in to a contiguous
     [H, W, 3] out: 140 ms, against 163-189 ms with NCHW in and out)."""
-    import openvino as ov
+    ov = openvino()
     from openvino.preprocess import PrePostProcessor
 
     config = {"INFERENCE_PRECISION_HINT": hint, "PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": torch.get_num_threads()}

@@ -31,6 +31,7 @@ import numpy as np
 
 from stylereel.io.atomic import atomic_write_text, temp_path
 from stylereel.render.engine import PrecisionError
+from stylereel.render.ov import openvino as _openvino
 
 CALIBRATION_SIDE = 512  # longer side of the calibration frames
 MAX_MEAN_CODES = 1.0  # int8's mean difference from fp32, in 8-bit code values, for `auto` to take it
@@ -68,8 +69,8 @@ def frames(model_dir: Path) -> tuple[list[np.ndarray], list[np.ndarray]]:
 
 
 def digest(model_dir: Path) -> str:
-    import nncf
-    import openvino
+    nncf = _nncf()
+    openvino = _openvino()
 
     h = hashlib.sha256((model_dir / "generator.safetensors").read_bytes())
     h.update(f"{VERSION} {openvino.__version__} {nncf.__version__}".encode())
@@ -93,6 +94,7 @@ def cache_dir(model_dir: Path) -> Path:
 
 def _nncf():
     os.environ.setdefault("NNCF_CI", "1")  # no usage reports: rendering stays offline
+    _openvino()  # NNCF imports OpenVINO: first, with its reporting off
     try:
         import nncf
     except ImportError:
@@ -107,8 +109,7 @@ def quantized(model_dir: Path, model, compile_fp32) -> tuple[object, dict]:
     """The int8 network of `model` (an OpenVINO model of the generator in `model_dir`) and its record
     ({"mean_codes", "max_codes", ...}): from the cache, else quantized now, checked and cached.
     `compile_fp32(model)` -> a function running it in fp32 on a list of arrays (for the check)."""
-    import openvino as ov
-
+    ov = _openvino()
     nncf = _nncf()
     key = digest(model_dir)
     where = cache_dir(model_dir)
