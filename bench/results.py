@@ -13,6 +13,8 @@ from pathlib import Path
 
 import torch
 
+from stylereel.benchmark.speed import AVX2_CAP as OV_AVX2  # OpenVINO's and oneDNN's ISA caps together
+
 RESULTS = Path(__file__).parent / "RESULTS.md"
 HEADER = "# Benchmark results\n\nEach section is written by the script named in it; rerun the command to refresh it.\n"
 
@@ -52,8 +54,6 @@ def train_timed(data_args: list[str], out: Path, minutes: float, overrides: list
     return time.monotonic() - t0
 
 
-# OpenVINO's and oneDNN's ISA caps together (either alone leaves the plugin and oneDNN disagreeing)
-OV_AVX2 = {"OV_CPU_MAX_ISA": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
 
 
 def engine_configs(native_fp32: bool = True) -> list[tuple[str, str, dict]]:

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.results import write_section  # noqa: E402
-from stylereel.benchmark.speed import SIZES, default_networks, measure  # noqa: E402
+from stylereel.benchmark.speed import AVX2_CAP, CAPPED, SIZES, default_networks, measure  # noqa: E402
 
 
 
@@ -70,10 +70,16 @@ def main() -> None:
         f"CPU: {cpu['model']}, {', '.join(cpu['isa'])}, {cpu['cores']} cores. Each cell: one fresh process, one warm-up frame, "
         f"median of the timed runs ({args.runs} for stylereel, {args.peer_runs} for peers); peak = growth of resident memory "
         f"while rendering. stylereel is the default look (Starry Night) at each precision the CPU engine runs here. "
-        f"Matrix-product ceilings on these cores, measured in this run (GFLOP/s; int8 in GOP/s): {ceilings}.",
+        f"Matrix-product ceilings on these cores, measured in this run (GFLOP/s; int8 in GOP/s): {ceilings}. "
+        f"Kernels: the instruction set stylereel's convolutions ran on, read from the compiled network. "
+        + (f"Rows with avx2 kernels on this AVX-512 CPU ran with OpenVINO's and oneDNN's instruction sets capped to AVX2 "
+           f"(`{' '.join(f'{k}={v}' for k, v in AVX2_CAP.items())}`): the kernels a CPU without AVX-512 runs, not its clock "
+           f"or memory, and their ceiling share is against this CPU's uncapped ceilings. Magenta's network (ONNX Runtime, "
+           f"which this cap does not reach) runs its AVX-512 kernels in every row, so x Magenta's speed under the cap "
+           f"is lower than a CPU without AVX-512 would show." if any(n.endswith(CAPPED) for n in names) else ""),
         "",
-        "| network | precision | size | ms/frame | frames/s | GMAC/frame | achieved GFLOP/s | of its ceiling | peak MiB | x Magenta's speed |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| network | precision | kernels | size | ms/frame | frames/s | GMAC/frame | achieved GFLOP/s | of its ceiling | peak MiB | x Magenta's speed |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     magenta = results.get("multistyle26_onnx", {})
     for name in names:
@@ -84,7 +90,8 @@ def main() -> None:
             gflops = f"{c['gflops']:.0f}" if "gflops" in c else "n/a"
             share = f"{100 * c['gflops'] / peaks[precision]:.0f}%" if "gflops" in c and peaks.get(precision) else "n/a"
             than = f"{magenta[size]['ms_per_frame'] / c['ms_per_frame']:.1f}x" if size in magenta else "n/a"
-            lines.append(f"| {name.partition('@')[0]} | {precision} | {size} | {c['ms_per_frame']:.0f} | {c['fps']:.2f} | {gmac} | "
+            kernels = c.get("kernels") or "n/a"
+            lines.append(f"| {name.partition('@')[0]} | {precision} | {kernels} | {size} | {c['ms_per_frame']:.0f} | {c['fps']:.2f} | {gmac} | "
                          f"{gflops} | {share} | {c['peak_mib']:.0f} | {than} |")
     write_section("speed", "Inference speed on CPU, same run", "\n".join(lines))
     print("\n".join(lines))

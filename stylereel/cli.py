@@ -257,7 +257,8 @@ def stylize(
     if len(problems) > SHOWN_FAILURES:
         typer.echo(f"stylereel: error: {len(problems) - SHOWN_FAILURES} more frames failed (each is listed in {report.log})", err=True)
     engine = stylizer.engine  # what ran, once per render (and in its JSON log)
-    typer.echo(f"{report.output}: {report.summary()}; {engine.precision} on {stylizer.device} ({engine.precision_note})"
+    isa = f", {engine.kernels()} kernels" if engine.kernels() else ""
+    typer.echo(f"{report.output}: {report.summary()}; {engine.precision} on {stylizer.device}{isa} ({engine.precision_note})"
                + (f" (log: {report.log})" if report.log else ""))
     if report.failed:
         raise typer.Exit(3)
@@ -505,7 +506,8 @@ def bench_speed(
     for name, cells in results.items():
         for size, c in cells.items():
             than = f"  {magenta[size]['ms_per_frame'] / c['ms_per_frame']:5.1f}x Magenta's speed" if size in magenta and name != "multistyle26_onnx" else ""
-            typer.echo(f"{name:24s} {size:6s} {c['ms_per_frame']:10.1f} ms/frame  {c['fps']:6.2f} fps  peak {c['peak_mib']:7.0f} MiB{than}")
+            isa = f"{c['kernels']} kernels  " if c.get("kernels") else ""
+            typer.echo(f"{name:24s} {size:6s} {c['ms_per_frame']:10.1f} ms/frame  {c['fps']:6.2f} fps  {isa}peak {c['peak_mib']:7.0f} MiB{than}")
 
 
 def _check_device(device: str) -> None:

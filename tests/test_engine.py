@@ -1,5 +1,9 @@
 """The inference engine: precision, layout and tiling must not change the picture."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 import torch
 
@@ -163,3 +167,29 @@ def test_a_frame_goes_in_and_comes_out_channels_last(backend):
     assert torch.allclose(out, ref, atol=1e-5)
     assert out[0].permute(1, 2, 0).is_contiguous()
 
+
+
+CAP_PROBE = """
+import torch
+from stylereel.nets.generator import build_generator
+from stylereel.render.engine import InferenceEngine
+engine = InferenceEngine(build_generator("reel").eval(), "cpu", precision="fp32")
+assert engine.kernels() is None  # nothing compiled yet
+engine(torch.rand(1, 3, 64, 64))
+print(engine.kernels())
+"""
+
+
+def test_the_engine_says_which_instruction_set_its_convolutions_ran_on():
+    """`kernels()` reads the compiled network: an AVX2 cap (what a CPU without AVX-512 runs) shows as avx2."""
+    from stylereel.device import cpu_description
+
+    def probe(env: dict) -> str:
+        r = subprocess.run([sys.executable, "-c", CAP_PROBE], capture_output=True, text=True, env={**os.environ, **env})
+        assert r.returncode == 0, r.stderr
+        return r.stdout.split()[-1]
+
+    native = probe({})
+    isa = cpu_description()["isa"]
+    assert native == ("avx512" if "AVX-512" in isa else "avx2")  # fp32: no AMX kernels
+    assert probe({"OV_CPU_MAX_ISA": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2"}) == "avx2"

@@ -36,8 +36,9 @@ def test_auto_takes_bf16_only_where_the_cpu_has_it_and_a_bad_name_is_refused():
 def test_the_precision_is_in_the_summary_and_the_log_and_a_bad_one_is_one_line(tmp_path, data_dir):
     r = cli("stylize", "--look", "starry_night", data_dir / "home.png", "-o", tmp_path / "a.png", "--precision", "fp32")
     assert r.returncode == 0, r.stderr
-    assert "fp32 on cpu (asked for)" in r.stdout
-    assert json.loads((tmp_path / "a.render.json").read_text())["precision"] == "fp32"
+    log = json.loads((tmp_path / "a.render.json").read_text())
+    assert log["precision"] == "fp32" and log["kernels"] in ("avx512", "avx2")  # the convolutions' instruction set
+    assert f"fp32 on cpu, {log['kernels']} kernels (asked for)" in r.stdout
     r = cli("stylize", "--look", "starry_night", data_dir / "home.png", "-o", tmp_path / "b.png", "--precision", "int4")
     assert r.returncode == 2 and r.stderr.strip().splitlines() == ["stylereel: error: --precision: expected one of auto, fp32, bf16, int8, got 'int4'"]
     assert not (tmp_path / "b.png").exists()
@@ -58,8 +59,9 @@ def test_int8_is_quantized_once_checked_against_fp32_and_cached_beside_the_model
     record = json.loads(cached[1].read_text())
     assert record["calibration_frames"] == 8 and record["held_out_frames"] == 4
     assert 0 < record["mean_codes"] < 40 and record["max_codes"] >= record["mean_codes"]  # measured, not assumed
-    assert f"int8 on cpu (asked for; {record['mean_codes']:.2f} 8-bit codes from fp32 on average)" in r.stdout
-    assert json.loads((tmp_path / "a.render.json").read_text())["precision"] == "int8"
+    log = json.loads((tmp_path / "a.render.json").read_text())
+    assert log["precision"] == "int8"
+    assert f"int8 on cpu, {log['kernels']} kernels (asked for; {record['mean_codes']:.2f} 8-bit codes from fp32 on average)" in r.stdout
 
     stamps = [p.stat().st_mtime_ns for p in cached]
     r = cli("stylize", look, data_dir / "home.png", "-o", tmp_path / "b.png", "--precision", "int8")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -21,6 +22,10 @@ from torch import nn
 
 SIZES = {"1080p": (1080, 1920), "2160p": (2160, 3840)}
 DEFAULT_LOOK = "starry_night"
+# A name ending in CAPPED runs with OpenVINO's and oneDNN's instruction sets capped to AVX2 (either alone leaves
+# the plugin and oneDNN disagreeing): the kernels a CPU without AVX-512 (a Zen 3, an older Xeon) runs.
+CAPPED = ":avx2"
+AVX2_CAP = {"OV_CPU_MAX_ISA": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
 
 
 def conv_macs(net: nn.Module, shape: tuple[int, ...]) -> int:
@@ -83,7 +88,8 @@ def _worker(name: str, size: str, runs: int, onnx_path: str | None) -> dict:
 
             net, _ = load_model(look_dir(DEFAULT_LOOK))
             macs = conv_macs(net, (1, 3, h, w))
-            engine = InferenceEngine(net, "cpu", precision=name.partition("@")[2] or "auto", model_dir=look_dir(DEFAULT_LOOK))
+            precision = name.removesuffix(CAPPED).partition("@")[2] or "auto"
+            engine = InferenceEngine(net, "cpu", precision=precision, model_dir=look_dir(DEFAULT_LOOK))
         else:
             net = _build(name)
             macs = conv_macs(net, (1, 3, h, w))
@@ -104,7 +110,7 @@ def _worker(name: str, size: str, runs: int, onnx_path: str | None) -> dict:
     ms = 1000 * statistics.median(times)
     out = {"ms_per_frame": ms, "fps": 1000 / ms, "peak_mib": max(peak - base, 0) / 1024, "runs": runs}
     if engine is not None:
-        out["precision"] = engine.precision
+        out["precision"], out["kernels"] = engine.precision, engine.kernels()
     if macs is not None:
         out["gmac_per_frame"] = macs / 1e9
         out["gflops"] = 2 * macs / 1e9 / (ms / 1000)
@@ -118,7 +124,8 @@ def measure(names, sizes, runs: int, peer_runs: int, onnx_path: str | None) -> d
         for size in sizes:
             n = runs if name.startswith("stylereel") else peer_runs
             cmd = [sys.executable, "-m", "stylereel.benchmark.speed", name, size, str(n), onnx_path or ""]
-            r = subprocess.run(cmd, capture_output=True, text=True)
+            env = {**os.environ, **AVX2_CAP} if name.endswith(CAPPED) else None
+            r = subprocess.run(cmd, capture_output=True, text=True, env=env)
             if r.returncode != 0:
                 raise RuntimeError(f"speed worker {name} {size} failed: {r.stderr.strip().splitlines()[-1]}")
             results.setdefault(name, {})[size] = json.loads(r.stdout.strip().splitlines()[-1])
@@ -136,7 +143,12 @@ def precisions() -> list[str]:
 
 
 def default_networks(onnx_path: str | None) -> list[str]:
-    names = [f"stylereel@{p}" for p in precisions()] + ["johnson_transformernet", "cyclegan_resnet9"]
+    """stylereel at each precision, and, where this CPU has AVX-512, capped to AVX2 at fp32 (and int8): what a
+    CPU without it runs; then the peers."""
+    from stylereel.device import cpu_description
+
+    capped = [f"stylereel@{p}{CAPPED}" for p in ("fp32", "int8") if p in precisions()] if "AVX-512" in cpu_description()["isa"] else []
+    names = [f"stylereel@{p}" for p in precisions()] + capped + ["johnson_transformernet", "cyclegan_resnet9"]
     if onnx_path and Path(onnx_path).is_file():
         names.append("multistyle26_onnx")
     return names

@@ -171,6 +171,14 @@ class InferenceEngine:
         else:
             raise ValueError(f"unknown inference backend {backend!r}; use 'openvino' or 'torch'")
 
+    def kernels(self) -> str | None:
+        """The instruction set the CPU engine's convolutions run on ("avx512", "avx2", "amx"; `kernel_isa`), known
+        once a frame has been rendered; None before, or on CUDA. It says what the precision alone does not: a
+        CPU's own vector units, or a cap (ONEDNN_MAX_CPU_ISA) that holds them back."""
+        if self.backend != "openvino":
+            return None
+        return kernel_isa(self._run.kernels()) or kernel_isa(self._run_tile.kernels())
+
     def memory_needed(self, h: int, w: int) -> int:
         """Bytes a frame of h x w takes through the network: its working memory over one tile
         (haloed tiles fit `tile_pixels`), plus the whole frame in and out as float32."""
@@ -273,19 +281,48 @@ def _openvino_runner(model, hint: str, static: bool = True):
         ppp.output(0).model().set_layout(ov.Layout("NCHW"))
         return ov.Core().compile_model(ppp.build(), "CPU", config).create_infer_request()
 
-    held: dict = {}  # the shapes the request was compiled for -> the request (one at a time)
+    return _OpenVINORunner(compiled, static)
 
-    def run(xs: list) -> torch.Tensor:
+
+class _OpenVINORunner:
+    """Frames through the network compiled by `compiled(shapes)`: for each new frame shape where `static`,
+    else once for any size (shapes None)."""
+
+    def __init__(self, compiled, static: bool):
+        self.compiled, self.static = compiled, static
+        self.held: dict = {}  # the shapes the request was compiled for -> the request (one at a time)
+
+    def __call__(self, xs: list) -> torch.Tensor:
         """NCHW tensors or arrays (any strides) -> NCHW float32 tensor whose memory is NHWC (a new one)."""
         ts = [torch.from_numpy(t) if isinstance(t, np.ndarray) else t for t in xs]
-        shapes = tuple(tuple(t.shape) for t in ts) if static else None
-        if shapes not in held:
-            held.clear()  # the last shape's network and its memory go before the next is compiled
-            held[shapes] = compiled(shapes)
+        shapes = tuple(tuple(t.shape) for t in ts) if self.static else None
+        if shapes not in self.held:
+            self.held.clear()  # the last shape's network and its memory go before the next is compiled
+            self.held[shapes] = self.compiled(shapes)
         arrays = {i: (t.permute(0, 2, 3, 1) if t.dim() == 4 else t).contiguous().numpy() for i, t in enumerate(ts)}
-        return torch.from_numpy(held[shapes].infer(arrays, share_inputs=True)[0]).permute(0, 3, 1, 2)  # a copy
+        return torch.from_numpy(self.held[shapes].infer(arrays, share_inputs=True)[0]).permute(0, 3, 1, 2)  # a copy
 
-    return run
+    def kernels(self) -> list[str]:
+        """oneDNN's names for the convolution kernels of the network compiled last ("brgconv_avx2_1x1_f32", ...)."""
+        out = []
+        for request in self.held.values():
+            for op in request.get_compiled_model().get_runtime_model().get_ordered_ops():
+                rt = op.get_rt_info()
+                if rt["layerType"].astype(str) == "Convolution":
+                    out.append(rt["primitiveType"].astype(str))
+        return out
+
+
+ISAS = ("amx", "avx512", "avx2", "sse41")  # oneDNN's instruction sets in its kernel names, widest first
+
+
+def kernel_isa(kernels: list[str]) -> str | None:
+    """The widest instruction set among oneDNN kernel names: "amx", "avx512", "avx2", "sse41", "ref"
+    (reference C++ code), or None for no kernels."""
+    for isa in ISAS:
+        if any(isa in k for k in kernels):
+            return isa
+    return "ref" if kernels else None
 
 
 def _torch_runner(graph: RenderGraph, device: torch.device, bf16: bool):

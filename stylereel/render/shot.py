@@ -493,6 +493,7 @@ def run_plan(stylizer, plan: RenderPlan, progress: Callable[[Progress], None] | 
         if bar is not None:
             bar.close()
     wind_down()
+    log.header["kernels"] = stylizer.engine.kernels()  # known once a frame has gone through the network
     if broken or report.cancelled:
         if movie is not None:
             movie.abort()
