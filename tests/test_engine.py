@@ -1,6 +1,7 @@
 """The inference engine: precision, layout and tiling must not change the picture."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -9,6 +10,7 @@ import torch
 
 from stylereel.nets.generator import build_generator
 from stylereel.device import bf16_supported
+from stylereel.errors import StylereelError
 from stylereel.render.engine import InferenceEngine, PrecisionError, plan_tiles
 
 
@@ -77,6 +79,24 @@ def test_tiled_render_equals_one_pass(name):
     assert len(tiles) > 1
     tiled = InferenceEngine(g, "cpu", precision="fp32", tile_pixels=260 * 260)(x, **more)
     assert torch.allclose(tiled, whole, atol=1e-6)
+
+
+@pytest.mark.parametrize("backend", ["openvino", "torch"])
+def test_look_weights_the_same_at_every_pixel_are_given_once_for_the_same_picture(backend):
+    """A mix without a matte goes in as [N, looks] (a network made for it) and draws what its constant map draws:
+    whole, in tiles, and on a frame smaller than the generator's margin."""
+    g = _generator("reel_looks")
+    n = len(g.looks)
+    mix = torch.arange(1.0, n + 1)[None] / (n * (n + 1) / 2)  # 1/3, 2/3 for two looks
+    for h, w, tile in [(203, 347, 10**9), (203, 347, 260 * 260), (20, 30, 10**9)]:
+        x = torch.rand(1, 3, h, w)
+        engine = InferenceEngine(g, "cpu", precision="fp32", tile_pixels=tile, backend=backend)
+        everywhere = engine(x, look=mix[..., None, None].expand(1, n, h, w).contiguous())
+        assert torch.allclose(engine(x, look=mix), everywhere, atol=1e-5)
+        other = mix.roll(1, 1)  # and the weights are read, not baked in: another mix, another picture
+        assert (engine(x, look=other) - everywhere).abs().mean() > 1e-3
+    with pytest.raises(StylereelError, match=re.escape(f"look: expected [1, {n}, 20, 30] or [1, {n}], got [1, {n + 1}]")):
+        engine(x, look=torch.rand(1, n + 1))
 
 
 def test_tiles_without_a_halo_show_seams():

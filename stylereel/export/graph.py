@@ -46,8 +46,7 @@ class ExportGraph(nn.Module):
             mix = more.pop(0).clamp(min=0)
             mix = mix / mix.sum(1, keepdim=True).clamp(min=1e-8)
             weights = torch.cat([1 - strength, strength * mix], 1)  # "none" first, as the model holds them
-            n, _, h, w = image.shape
-            out = self.net(image, weights[:, :, None, None].expand(n, weights.shape[1], h, w))
+            out = self.net(image, weights)  # the same weights at every pixel: [N, looks]
             return torch.where(strength[:, :, None, None] <= 1e-3, image, out)  # all on "none": the plate exactly, as a render writes it
         out = self.net(image, *more)
         return image + strength[:, :, None, None] * (out - image)

@@ -83,9 +83,9 @@ def _pad_to(x: torch.Tensor, multiple: int, margin: int = 0, mode: str = "replic
 
 def small_frame(net: nn.Module, x: torch.Tensor, side: int, *extras: torch.Tensor) -> torch.Tensor:
     """`net(x, *extras)` for a frame with a side under `side` pixels: replicated up to it (spatial
-    extras alike), then cropped back (a mirror margin needs a frame larger than itself)."""
+    extras alike; `[N, C]` extras as they are), then cropped back (a mirror margin needs a frame larger than itself)."""
     h, w = x.shape[-2:]
-    grow = lambda t: F.pad(t, (0, max(0, side - w), 0, max(0, side - h)), mode="replicate")  # noqa: E731
+    grow = lambda t: F.pad(t, (0, max(0, side - w), 0, max(0, side - h)), mode="replicate") if t.dim() == 4 else t  # noqa: E731
     return net(grow(x), *[grow(e) for e in extras])[..., :h, :w]
 
 
@@ -213,7 +213,9 @@ class LookModulation(nn.Module):
         self.scale = nn.Parameter(torch.zeros(n_looks, channels))
         self.shift = nn.Parameter(torch.zeros(n_looks, channels))
 
-    def forward(self, y: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:  # [N, C, h, w], [N, looks, h, w]
+    def forward(self, y: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:  # [N, C, h, w], [N, looks, h, w] or [N, looks]
+        if weights.dim() == 2:  # the same weights at every pixel: one scale and shift per channel
+            return y * (1 + weights @ self.scale)[..., None, None] + (weights @ self.shift)[..., None, None]
         scale = F.conv2d(weights, self.scale.t()[..., None, None])
         shift = F.conv2d(weights, self.shift.t()[..., None, None])
         return y * (1 + scale) + shift
@@ -238,15 +240,21 @@ class LooksReelGenerator(ReelGenerator):
         self.inputs = (IMAGE, Input("look", n))
         self.mod = nn.ModuleList([LookModulation(n, c2) for _ in range(n_blocks + 1)] + [LookModulation(n, c1), LookModulation(n, c0)])
 
-    def forward(self, x: torch.Tensor, look: torch.Tensor) -> torch.Tensor:  # [N, 3, H, W], [N, looks, H, W]
+    def forward(self, x: torch.Tensor, look: torch.Tensor) -> torch.Tensor:
+        """[N, 3, H, W] and the look weights per pixel, [N, looks, H, W], or the same at every pixel, [N, looks]
+        (the same picture as that map, without carrying it through every stage)."""
         m = self.margin
         if not torch.jit.is_tracing() and min(x.shape[-2:]) <= m:
             return small_frame(self, x, m + 1, look)
-        both, h, w = _pad_to(torch.cat([x, look], 1), self.stride, m, "reflect")
-        x, wt = both[:, :3], both[:, 3:]
-        w2 = F.avg_pool2d(wt, 2)
-        w4 = F.avg_pool2d(w2, 2)
-        w8 = F.avg_pool2d(w4, 2)
+        if look.dim() == 2:
+            x, h, w = _pad_to(x, self.stride, m, "reflect")
+            w2 = w4 = w8 = look
+        else:
+            both, h, w = _pad_to(torch.cat([x, look], 1), self.stride, m, "reflect")
+            x, wt = both[:, :3], both[:, 3:]
+            w2 = F.avg_pool2d(wt, 2)
+            w4 = F.avg_pool2d(w2, 2)
+            w8 = F.avg_pool2d(w4, 2)
         e1 = self.enc1(x)
         e2 = self.enc2(e1)
         y = self.mod[0](self.enc3(e2), w8)

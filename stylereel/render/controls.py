@@ -112,7 +112,7 @@ class Controls:
             rows = max(8, round(REFERENCE_HEIGHT / self.texture_scale))
             size = (max(8, round(w * rows / h)), rows)
             down = lambda a: cv2.resize(a, size, interpolation=cv2.INTER_AREA if rows < h else cv2.INTER_CUBIC)  # noqa: E731
-            out = stylizer(down(plate), **{k: down(e) for k, e in extras.items()})
+            out = stylizer(down(plate), **{k: down(e) if e.ndim == 3 else e for k, e in extras.items()})
             out = cv2.resize(out, (w, h), interpolation=cv2.INTER_AREA if rows > h else cv2.INTER_CUBIC)
         if self.preserve_color == "luminance":
             out = keep_chroma(out, plate)

@@ -14,7 +14,11 @@ precision and tiling for a generator on a device.
 - A generator may take more than the frame (`net.inputs`: guide channels, look
   weights, a matte): every input goes through the same graph (`RenderGraph`, the
   one definition of the network that every runtime and exporter converts), spatial
-  inputs are tiled exactly like the frame and the others are given to every tile.
+  inputs are tiled exactly like the frame and the others are given to every tile. A spatial
+  input given the same at every pixel (`[N, C]`: a multi-look model's look weights without a
+  matte; `UNIFORM_INPUTS`) goes through a network made for that, with the same picture and
+  without a constant map carried through every stage: the six-look model 1.2-1.5x faster at
+  1080p (bench/RESULTS.md, "uniform-looks").
 - Frames larger than `tile_pixels` are rendered in tiles, each with a halo of
   real picture as wide as the generator's receptive field (`net.halo`) and
   aligned to its stride, so the result is the same as one pass over the whole
@@ -85,12 +89,15 @@ def _core_height(h: int, cw: int, stride: int, halo: int, budget: int) -> int | 
 
 class RenderGraph(nn.Module):
     """The network as every runtime sees it: positional float32 inputs in the generator's
-    declared order (`net.inputs`), one RGB output `[N, 3, H, W]` in [0, 1]."""
+    declared order (`net.inputs`), one RGB output `[N, 3, H, W]` in [0, 1]. The spatial inputs
+    named in `uniform` are taken as `[N, C]`, the same at every pixel (a generator that accepts
+    that: `reel_looks`' look weights)."""
 
-    def __init__(self, net: nn.Module):
+    def __init__(self, net: nn.Module, uniform: frozenset[str] = frozenset()):
         super().__init__()
-        self.net = net
-        self.inputs: tuple[Input, ...] = tuple(getattr(net, "inputs", (IMAGE,)))
+        self.net, self.uniform = net, frozenset(uniform)
+        declared = tuple(getattr(net, "inputs", (IMAGE,)))
+        self.inputs: tuple[Input, ...] = tuple(Input(i.name, i.channels, False) if i.name in uniform else i for i in declared)
         if not self.inputs or self.inputs[0] != IMAGE:
             raise ValueError(f"a generator's first input must be the frame {IMAGE}, got {self.inputs[:1]}")
 
@@ -102,6 +109,10 @@ class RenderGraph(nn.Module):
 
 
 PRECISIONS = ("auto", "fp32", "bf16", "int8")
+# Spatial inputs a generator also takes as `[N, C]`, the same at every pixel: a multi-look model's look weights
+# without a matte. The engine then runs a network made for that (the same picture as the constant map, which
+# every stage would otherwise carry, pad and pool at its resolution).
+UNIFORM_INPUTS = frozenset({"look"})
 
 
 class PrecisionError(StylereelError):
@@ -145,6 +156,9 @@ class InferenceEngine:
         self.inputs = graph.inputs
         self.precision, self.precision_note = choose_precision(precision, self.device, self.backend)
         self.int8 = None  # int8's record against fp32 (stylereel.render.int8), where it runs
+        # The network for spatial inputs given the same at every pixel ([N, C]), by their names; made when first asked for.
+        self._uniform: dict[frozenset[str], tuple] = {}
+        self._graph = graph
         if self.backend == "openvino":
             if self.device.type != "cpu":
                 raise ValueError(f"the openvino backend runs on the CPU, not {self.device}")
@@ -164,10 +178,12 @@ class InferenceEngine:
             # other int8 kernels, up to 4 codes from the any-size network's picture, and tiles must equal the whole frame.
             static = self.precision != "int8"
             self._run, self._run_tile = _openvino_runner(model, hint, static=static), _openvino_runner(model, hint, static=False)
+            self._variant = lambda g: (_openvino_runner(_openvino_model(g), hint), _openvino_runner(_openvino_model(g), hint, static=False))
         elif self.backend == "torch":
             if self.precision == "int8":
                 raise PrecisionError(f"--precision int8 runs on the CPU engine, not on {self.device}")
             self._run = self._run_tile = _torch_runner(graph, self.device, self.precision == "bf16")
+            self._variant = lambda g: (self._run, self._run_tile)  # the generator itself takes either shape
         else:
             raise ValueError(f"unknown inference backend {backend!r}; use 'openvino' or 'torch'")
 
@@ -177,15 +193,17 @@ class InferenceEngine:
         CPU's own vector units, or a cap (ONEDNN_MAX_CPU_ISA) that holds them back."""
         if self.backend != "openvino":
             return None
-        return kernel_isa(self._run.kernels()) or kernel_isa(self._run_tile.kernels())
+        runners = [self._run, self._run_tile] + [r for _, *pair in self._uniform.values() for r in pair]
+        return kernel_isa([k for r in runners for k in r.kernels()])
 
     def memory_needed(self, h: int, w: int) -> int:
         """Bytes a frame of h x w takes through the network: its working memory over one tile
         (haloed tiles fit `tile_pixels`), plus the whole frame in and out as float32."""
         return min(h * w, self.tile_pixels) * NET_BYTES_PER_PIXEL + 2 * h * w * 3 * 4
 
-    def _gather(self, x: torch.Tensor, extras: dict[str, torch.Tensor]) -> list[torch.Tensor]:
-        """The inputs in declared order, on the engine's device, checked against the declaration."""
+    def _gather(self, x: torch.Tensor, extras: dict[str, torch.Tensor]) -> tuple[list[torch.Tensor], frozenset[str]]:
+        """The inputs in declared order, on the engine's device, checked against the declaration; and the
+        names of the spatial ones given the same at every pixel (`[N, C]`, where the generator takes that)."""
         names = [i.name for i in self.inputs[1:]]
         unknown, missing = sorted(set(extras) - set(names)), [n for n in names if n not in extras]
         if unknown or missing:
@@ -194,32 +212,45 @@ class InferenceEngine:
         if x.dim() != 4 or x.shape[1] != 3:
             raise StylereelError(f"image: expected RGB [N, 3, H, W], got {list(x.shape)}")
         n, _, h, w = x.shape
-        out = [x.to(self.device, torch.float32)]
+        out, uniform = [x.to(self.device, torch.float32)], set()
         for spec in self.inputs[1:]:
             t = extras[spec.name]
             want = [n, spec.channels, h, w] if spec.spatial else [n, spec.channels]
-            if list(t.shape) != want:
-                raise StylereelError(f"{spec.name}: expected {want}, got {list(t.shape)}")
+            if spec.spatial and spec.name in UNIFORM_INPUTS and list(t.shape) == [n, spec.channels]:
+                uniform.add(spec.name)
+            elif list(t.shape) != want:
+                raise StylereelError(f"{spec.name}: expected {want}" + (f" or {[n, spec.channels]}" if spec.name in UNIFORM_INPUTS else "")
+                                     + f", got {list(t.shape)}")
             out.append(t.to(self.device, torch.float32))
-        return out
+        return out, frozenset(uniform)
+
+    def _network(self, uniform: frozenset[str]) -> tuple[tuple[Input, ...], object, object]:
+        """(inputs, whole-frame runner, tile runner) for frames whose `uniform` inputs are the same at every pixel."""
+        if not uniform:
+            return self.inputs, self._run, self._run_tile
+        if uniform not in self._uniform:
+            graph = RenderGraph(self._graph.net, uniform)
+            self._uniform[uniform] = (graph.inputs, *self._variant(graph))
+        return self._uniform[uniform]
 
     @torch.inference_mode()
     def __call__(self, x: torch.Tensor, **extras: torch.Tensor) -> torch.Tensor:
         """[N, 3, H, W] float in [0, 1] (any device) + declared extras -> [N, 3, H, W] float32 on the engine's device."""
-        xs = self._gather(x, extras)
+        xs, uniform = self._gather(x, extras)
+        inputs, run, run_tile = self._network(uniform)
         n, _, h, w = xs[0].shape
         if min(h, w) < self.min_side:  # a frame smaller than the generator's mirrored margin: replicated up to it
             big = [F.pad(t, (0, max(0, self.min_side - w), 0, max(0, self.min_side - h)), mode="replicate") if spec.spatial else t
-                   for spec, t in zip(self.inputs, xs)]
-            return self._run(big)[..., :h, :w]
+                   for spec, t in zip(inputs, xs)]
+            return run(big)[..., :h, :w]
         if self.halo is None or h * w <= self.tile_pixels:
-            return self._run(xs)
+            return run(xs)
         out = torch.empty(n, 3, h, w, device=self.device, memory_format=torch.channels_last)
         hl = self.halo
         for y0, y1, x0, x1 in plan_tiles(h, w, self.stride, hl, self.tile_pixels):
             ty, tx = max(y0 - hl, 0), max(x0 - hl, 0)
             window = (..., slice(ty, min(y1 + hl, h)), slice(tx, min(x1 + hl, w)))
-            tile = self._run_tile([t[window] if spec.spatial else t for spec, t in zip(self.inputs, xs)])
+            tile = run_tile([t[window] if spec.spatial else t for spec, t in zip(inputs, xs)])
             out[..., y0:y1, x0:x1] = tile[..., y0 - ty : y1 - ty, x0 - tx : x1 - tx]
         return out
 
@@ -238,7 +269,7 @@ def _openvino_model(graph: RenderGraph):
     from openvino.frontend import FrontEndManager
     from openvino.frontend.pytorch.ts_decoder import TorchScriptPythonDecoder
 
-    graph = RenderGraph(on_blocks(graph.net))  # the full-resolution stage on 2x2 blocks: the same function, faster here
+    graph = RenderGraph(on_blocks(graph.net), graph.uniform)  # the full-resolution stage on 2x2 blocks: the same function, faster here
     frontend = FrontEndManager().load_by_framework("pytorch")
     decoder = TorchScriptPythonDecoder(graph, example_input=graph.example_inputs())  # must outlive convert()
     model = frontend.convert(frontend.load(decoder))

@@ -32,6 +32,7 @@ from stylereel.io.working import float_alpha
 
 NONE = "none"
 SINGLE = "look"  # a single-look model's one look, beside "none"
+UNTOUCHED = 0.999  # weight on "none" from which the plate itself is written
 
 
 class LookError(StylereelError):
@@ -135,8 +136,11 @@ class LookMap:
         return v
 
     def weights(self, number: int, shape: tuple[int, int], plate_alpha=None) -> np.ndarray:
-        """[H, W, looks], summing to 1 at every pixel."""
-        out = np.broadcast_to(self.vector(self.mix), shape + (len(self.names),)).copy()
+        """[H, W, looks], summing to 1 at every pixel (read-only where there are no regions: the same everywhere)."""
+        out = np.broadcast_to(self.vector(self.mix), shape + (len(self.names),))
+        if not self.regions:
+            return out
+        out = out.copy()
         for region in self.regions:
             m = region.values(number, plate_alpha, shape)[..., None]
             out += m * (self.vector(region.mix) - out)
@@ -158,19 +162,22 @@ def stylize_frame(stylizer, seen: np.ndarray, plate: np.ndarray, extras: dict, c
     (`stylereel.render.controls.Controls`, or None), then the look weights (`look_map.weights`
     for this frame): inside a multi-look network, or a pixel mix with the plate for a single look;
     the plate itself where "none" is whole."""
-    if look_map is not None and look_map.in_network:
-        extras = {**extras, "look": weights}
+    if look_map is not None and look_map.in_network:  # without a matte, the same weights everywhere: given once, [looks]
+        extras = {**extras, "look": weights if look_map.regions else look_map.vector(look_map.mix)}
     out = controls.apply(stylizer, seen, **extras) if controls is not None else stylizer(seen, **extras)
     if look_map is None:
         return out
     if not look_map.in_network:
         out = (plate + weights[..., 1:2] * (out - plate)).astype(np.float32)
-    return untouched(out, plate, weights, look_map.names.index(NONE))
+    none = look_map.names.index(NONE)
+    if not look_map.regions:  # the same weights everywhere: the plate, or the look, at every pixel
+        return plate.astype(np.float32, copy=True) if look_map.vector(look_map.mix)[none] >= UNTOUCHED else out
+    return untouched(out, plate, weights, none)
 
 
 def untouched(out: np.ndarray, plate: np.ndarray, weights: np.ndarray, none_index: int) -> np.ndarray:
     """The plate itself where the whole weight is on "none" (a soft edge of a few pixels)."""
-    whole = (weights[..., none_index] >= 0.999).astype(np.float32)
+    whole = (weights[..., none_index] >= UNTOUCHED).astype(np.float32)
     if not whole.any():
         return out
     keep = cv2.GaussianBlur(cv2.erode(whole, np.ones((3, 3), np.uint8)), (0, 0), 1.0) * whole

@@ -43,9 +43,11 @@ class Stylizer:
         return self.engine(x, **extras).to(x.device)
 
     def __call__(self, rgb: np.ndarray, **extras: np.ndarray) -> np.ndarray:
-        """float [H, W, 3] RGB in [0, 1] (+ the model's other spatial inputs by name, [H, W, C]) -> [H, W, 3]."""
+        """float [H, W, 3] RGB in [0, 1] (+ the model's other inputs by name: [H, W, C], or [C] where the
+        same at every pixel, as look weights without a matte) -> [H, W, 3]."""
         t = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)).permute(2, 0, 1)[None]  # noqa: E731
-        return self.tensor(t(rgb), **{k: t(v) for k, v in extras.items()})[0].permute(1, 2, 0).cpu().numpy()
+        more = {k: t(v) if v.ndim == 3 else torch.from_numpy(np.asarray(v, np.float32))[None] for k, v in extras.items()}
+        return self.tensor(t(rgb), **more)[0].permute(1, 2, 0).cpu().numpy()
 
     @property
     def look_names(self) -> list[str] | None:
