@@ -158,13 +158,14 @@ def test_a_torchscript_export_runs_as_nukes_inference_node_runs_it(tmp_path):
     assert torch.equal(m(rgba)[:, :3], rgba[:, :3])  # strength 0: the plate
 
 
-def test_the_torchscript_file_loads_and_runs_under_nukes_torch(tmp_path):
+@pytest.mark.parametrize("look", ["starry_night", "ink"])  # a single-look model and the six-look one (its mix given once)
+def test_the_torchscript_file_loads_and_runs_under_nukes_torch(tmp_path, look):
     python = nuke_python()
     if python is None:
         pytest.skip("no Python 3.10 with torch 1.12.1 (Nuke 14/15's torch): bash tools/make_nuke_env.sh makes one, "
                     "or set STYLEREEL_NUKE_PYTHON")
     out = tmp_path / "look.pt"
-    assert cli("export", "starry_night", "--format", "torchscript", "-o", out).returncode == 0
+    assert cli("export", look, "--format", "torchscript", "-o", out).returncode == 0
     frames = {"odd": torch.rand(1, 3, 67, 101), "hd_rgba": torch.rand(1, 4, 1080, 1920), "tiny": torch.rand(1, 3, 20, 30)}
     torch.save(frames, tmp_path / "in.pt")
     m = torch.jit.load(str(out))

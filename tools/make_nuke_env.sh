@@ -6,7 +6,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 folder="${1:-.cache/nuke-torch112}"
-python310="$(command -v python3.10 || ls -d "$HOME"/.pyenv/versions/3.10*/bin/python 2>/dev/null | head -1 || true)"
+python310=""  # the first Python 3.10 that runs (a pyenv shim on PATH may name a version that is not switched on)
+for candidate in "$(command -v python3.10 || true)" "$HOME"/.pyenv/versions/3.10*/bin/python; do
+  if [ -n "$candidate" ] && "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1; then
+    python310="$candidate"
+    break
+  fi
+done
 if [ -z "$python310" ]; then
   echo "no Python 3.10 found (pyenv install 3.10, or put python3.10 on PATH)" >&2
   exit 2
