@@ -257,7 +257,8 @@ def stylize(
     if len(problems) > SHOWN_FAILURES:
         typer.echo(f"stylereel: error: {len(problems) - SHOWN_FAILURES} more frames failed (each is listed in {report.log})", err=True)
     engine = stylizer.engine  # what ran, once per render (and in its JSON log)
-    isa = f", {engine.kernels()} kernels" if engine.kernels() else ""
+    kernels = engine.kernels()
+    isa = f", {kernels} kernels" if kernels else ""
     typer.echo(f"{report.output}: {report.summary()}; {engine.precision} on {stylizer.device}{isa} ({engine.precision_note})"
                + (f" (log: {report.log})" if report.log else ""))
     if report.failed:

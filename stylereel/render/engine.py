@@ -178,7 +178,7 @@ class InferenceEngine:
             # other int8 kernels, up to 4 codes from the any-size network's picture, and tiles must equal the whole frame.
             static = self.precision != "int8"
             self._run, self._run_tile = _openvino_runner(model, hint, static=static), _openvino_runner(model, hint, static=False)
-            self._variant = lambda g: (_openvino_runner(_openvino_model(g), hint), _openvino_runner(_openvino_model(g), hint, static=False))
+            self._variant = lambda g: _runners(_openvino_model(g), hint)  # converted once, compiled per frame size and for tiles
         elif self.backend == "torch":
             if self.precision == "int8":
                 raise PrecisionError(f"--precision int8 runs on the CPU engine, not on {self.device}")
@@ -313,6 +313,11 @@ def _openvino_runner(model, hint: str, static: bool = True):
         return ov.Core().compile_model(ppp.build(), "CPU", config).create_infer_request()
 
     return _OpenVINORunner(compiled, static)
+
+
+def _runners(model, hint: str) -> tuple:
+    """(whole-frame runner, tile runner) of one converted network."""
+    return _openvino_runner(model, hint), _openvino_runner(model, hint, static=False)
 
 
 class _OpenVINORunner:
