@@ -158,7 +158,7 @@ def test_a_torchscript_export_runs_as_nukes_inference_node_runs_it(tmp_path):
     assert torch.equal(m(rgba)[:, :3], rgba[:, :3])  # strength 0: the plate
 
 
-@pytest.mark.parametrize("look", ["starry_night", "ink"])  # a single-look model and the six-look one (its mix given once)
+@pytest.mark.parametrize("look", ["starry_night", pytest.param("ink", marks=pytest.mark.slow)])  # a single-look model and the six-look one (its mix given once)
 def test_the_torchscript_file_loads_and_runs_under_nukes_torch(tmp_path, look):
     python = nuke_python()
     if python is None:

@@ -59,7 +59,7 @@ def assert_same_weights(run: Path, reference: dict) -> None:
     assert all(np.array_equal(got[k], reference[k]) for k in got), "the resumed run drifted from the uninterrupted one"
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+@pytest.mark.parametrize("sig", [pytest.param(signal.SIGINT, marks=pytest.mark.slow), signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_training_stopped_by_a_signal_saves_its_step_and_resumes_exactly(sig, tmp_path, data_dir, reference):
     run = tmp_path / "run"
     r = start_and_stop(data_dir, run, sig)

@@ -110,6 +110,7 @@ def test_look_controls_user_errors(two_looks, tmp_path, data_dir):
     assert r.returncode == 2 and "'none' is the plate itself" in r.stderr
 
 
+@pytest.mark.slow
 def test_a_new_look_extends_a_multi_look_model_leaving_its_looks_untouched(two_looks, tmp_path, data_dir):
     import torch
 
@@ -136,6 +137,7 @@ def test_a_new_look_extends_a_multi_look_model_leaving_its_looks_untouched(two_l
         assert r.returncode == 2 and needle in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
 
 
+@pytest.mark.slow
 def test_a_single_look_model_takes_strength_and_regions(tmp_path, data_dir):
     """What `stylereel train --content --style` makes has a strength knob and regions too: its
     look mixed with the plate pixel by pixel (sRGB plates: the working encoding is the pixels)."""

@@ -99,6 +99,7 @@ def test_a_ray_render_equals_a_local_one(head, shot, tmp_path):
     assert r.returncode == 0 and "0 rendered, 24 skipped" in r.stdout, r.stdout + r.stderr[-2000:]
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_chunk_loses_no_frame(head, shot, tmp_path):
     out = tmp_path / "ray"
     render = subprocess.Popen([sys.executable, "-m", "stylereel.cli", "stylize", "--look", "starry_night", str(shot), "-o",

@@ -156,6 +156,7 @@ def test_python_api_renders_a_sequence(exr_shot):
     assert (exr_shot / "api" / "x.render.json").is_file()
 
 
+@pytest.mark.slow
 def test_training_and_eval_take_shots(exr_shot, tmp_path, data_dir):
     movie = make_movie(tmp_path / "plate.mov", n=6, audio=False, alpha=False)
     r = cli("train", "--out", tmp_path / "u", "--content", f"{exr_shot / 'plate.####.exr'}:1001-1003", f"{movie}:1-6x2",

@@ -148,6 +148,7 @@ def learn_on_page(url: str, plate, reference, minutes: str = "0.1") -> tuple[boo
         d.quit()
 
 
+@pytest.mark.slow
 def test_a_look_learnt_on_the_page_is_the_look_the_cli_renders(server, data_dir, tmp_path):
     learnt, said, model, look = learn_on_page(server, data_dir / "home.png", data_dir / "starry_night.png")
     assert learnt, said
