@@ -15,8 +15,9 @@ from stylereel.render.engine import InferenceEngine, PrecisionError, plan_tiles
 
 
 def _generator(name: str) -> torch.nn.Module:
+    """A generator with open gains and distinct looks; "reel_subpixel": the default one without its full-resolution stage."""
     torch.manual_seed(0)
-    g = build_generator(name).eval()
+    g = build_generator("reel", detail=False).eval() if name == "reel_subpixel" else build_generator(name).eval()
     for pname, p in g.named_parameters():
         if pname.endswith("gain"):
             p.data.fill_(0.3)  # ReZero gains start at 0; open them so every block matters
@@ -26,8 +27,9 @@ def _generator(name: str) -> torch.nn.Module:
 
 
 @pytest.mark.parametrize("backend", ["openvino", "torch"])  # CPU's runtime, and CUDA's (run here on the CPU)
-def test_engine_fp32_matches_the_plain_net_and_bf16_stays_close(backend):
-    g = _generator("reel")
+@pytest.mark.parametrize("name", ["reel", "reel_subpixel"])
+def test_engine_fp32_matches_the_plain_net_and_bf16_stays_close(backend, name):
+    g = _generator(name)
     x = torch.rand(1, 3, 72, 100)
     with torch.no_grad():
         ref = g(x)
@@ -69,7 +71,7 @@ def test_the_cpu_engine_compiles_once_per_frame_size(monkeypatch):
     assert shapes == ["[1,64,96,3]", "[?,?,?,3]", "[1,80,40,3]", "[1,64,96,3]"]  # NHWC in; the any-size network once
 
 
-@pytest.mark.parametrize("name", ["reel", "johnson", "reel_guided", "reel_looks"])
+@pytest.mark.parametrize("name", ["reel", "reel_subpixel", "johnson", "reel_guided", "reel_looks"])
 def test_tiled_render_equals_one_pass(name):
     g = _generator(name)
     x = torch.rand(1, 3, 203, 347)  # odd sizes: tiles end off the stride grid at the frame edge

@@ -55,11 +55,12 @@ def test_guided_generator_takes_the_carried_paint_where_it_is_trusted():
     assert not torch.allclose(unguided[..., :32], paint[..., :32], atol=0.05)  # no confidence, no copying
 
 
-def test_reel_generator_tiles_exactly():
+@pytest.mark.parametrize("detail", [True, False])
+def test_reel_generator_tiles_exactly(detail):
     # A crop sharing the frame's top-left corner reproduces the frame's output away
     # from the crop's other edges: nothing global (no norm statistics) is computed.
     torch.manual_seed(0)
-    g = build_generator("reel").eval()
+    g = build_generator("reel", detail=detail).eval()
     for name, p in g.named_parameters():
         if name.endswith("gain"):
             p.data.fill_(0.5)
@@ -113,3 +114,18 @@ def test_look_weights_mix_inside_the_network():
     assert max(steps) < 0.6 * (a - b).abs().mean().item()  # ... and a sweep moves smoothly from one to the other
     with pytest.raises(ValueError, match="'none' first"):
         build_generator("reel_looks", looks=["a", "b"])
+
+
+def test_the_sub_pixel_head_draws_each_pixel_of_a_block_from_its_own_channels():
+    """Without the full-resolution stage, half-resolution channel c * 4 + a * 2 + b is RGB channel c of pixel (a, b)
+    of each 2x2 block: a constant per channel gives the pixel pattern those channels name, in any frame size."""
+    g = build_generator("reel", detail=False).eval()
+    with torch.no_grad():
+        g.to_rgb.weight.zero_()
+        g.to_rgb.bias.copy_(torch.logit(torch.arange(1.0, 13.0) / 13))
+        y = g(torch.rand(1, 3, 70, 90))
+    assert y.shape == (1, 3, 70, 90)
+    for c in range(3):
+        for a in range(2):
+            for b in range(2):  # the margin (32) and stride keep the blocks on the frame's even pixels
+                assert torch.allclose(y[0, c, a::2, b::2], torch.tensor((c * 4 + a * 2 + b + 1) / 13), atol=1e-6)

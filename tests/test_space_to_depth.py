@@ -47,5 +47,5 @@ def test_blocks_differ_from_the_stage_only_on_the_padded_frames_outer_pixels():
 
 
 def test_generators_without_that_stage_are_left_alone():
-    g = build_generator("johnson")
-    assert on_blocks(g) is g
+    for g in (build_generator("johnson"), build_generator("reel", detail=False)):
+        assert on_blocks(g) is g

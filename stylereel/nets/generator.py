@@ -116,7 +116,10 @@ class ReelGenerator(nn.Module):
     lr = 3e-3  # Adam rate; 1e-3 (the classic) learns the look markedly slower: bench/studies/learning_rates.py
     halo = 80  # receptive-field radius (70 px) rounded up to the stride: tiles need this much context
 
-    def __init__(self, channels: tuple[int, int, int] = (16, 48, 96), n_blocks: int = 6, expand: int = 2):
+    def __init__(self, channels: tuple[int, int, int] = (16, 48, 96), n_blocks: int = 6, expand: int = 2, detail: bool = True):
+        """`detail=False`: no full-resolution stage; the half-resolution features draw each 2x2 block's four
+        pixels themselves (a 3x3 conv to 12 channels, the sigmoid, a pixel shuffle), for a look trained that
+        way: cheaper on the CPU, where that stage was a third of a 1080p frame (bench/subpixel.py)."""
         super().__init__()
         c0, c1, c2 = channels
         self.channels, self.n_blocks, self.expand = tuple(channels), n_blocks, expand
@@ -126,6 +129,9 @@ class ReelGenerator(nn.Module):
         self.blocks = nn.Sequential(*[InvertedResidual(c2, expand) for _ in range(n_blocks)])
         self.up2 = UpBlock(c2, c1)  # 1/4
         self.up1 = UpBlock(c1, c0)  # 1/2
+        if not detail:  # each half-resolution pixel draws its 2x2 block: 4 RGB pixels, channel c of pixel (a, b) at c * 4 + a * 2 + b
+            self.to_rgb, self.detail = conv(c0, 12, 3), None
+            return
         self.to_rgb = conv(c0, 3, 3)  # 1/2
         self.up = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False)
         self.detail = nn.Sequential(conv(6, 8, 3), nn.ReLU(inplace=True), conv(8, 3, 1))  # full resolution: frame + RGB
@@ -144,6 +150,8 @@ class ReelGenerator(nn.Module):
         """The full-resolution stage: the padded frame `[N, 3, H, W]` and the half-resolution RGB logits
         in, the picture in [0, 1] out. The CPU engine's copy computes it on 2x2 blocks instead
         (`stylereel.nets.space_to_depth`: the same function, 11-17% off a 1080p frame of the shipped look)."""
+        if self.detail is None:  # the 2x2 blocks drawn at half resolution
+            return F.pixel_shuffle(torch.sigmoid(rgb), 2)
         blocks = getattr(self, "block_finish", None)
         if blocks is not None:
             return blocks(x, rgb)

@@ -98,7 +98,7 @@ class BlockFinish(nn.Module):
 def on_blocks(net: nn.Module) -> nn.Module:
     """A copy of `net` whose full-resolution stage (`finish`) runs on 2x2 blocks (`BlockFinish`): the
     "reel", "reel_looks" and "reel_guided" generators; any other `net` is returned as it is."""
-    if not hasattr(net, "finish"):
+    if getattr(net, "detail", None) is None:  # no full-resolution stage (or not this generator family)
         return net
     net = copy.deepcopy(net)
     net.block_finish = BlockFinish(net)

@@ -1,0 +1,119 @@
+"""A look without its full-resolution stage: the same look retrained with the sub-pixel head
+(`ReelGenerator(detail=False)`, tools/subpixel_look.py) against the look as shipped, in picture and time.
+
+    python bench/subpixel.py --data DATA_DIR MODEL_DIR [MODEL_DIR ...]
+
+Scores, on photos neither network saw (bench/distill.py's: home.jpg, orange.jpg, astronaut, coffee at
+384 px): Magenta style distance to the painting (Magenta's style-prediction network, a space stylereel
+never trains on), content distance to the photo (VGG19), PSNR / SSIM to the shipped look's picture.
+The sub-pixel head's risk is a 2x2 lattice in flat areas: the sheet's last rows are 1:1 crops, enlarged
+4x, of a flat sky (bench/precision_quality.py's synthetic sky with a vignette) and of home.jpg.
+
+Speed: 1920x1080 through the CPU engine, the networks alternating in one process (7 frames each after a
+warm-up, median), one process per precision: bf16 where this CPU has bf16 units, fp32, and fp32 with
+OpenVINO and oneDNN capped to AVX2 (what a Zen 3 runs); Magenta's multistyle26 (ONNX Runtime) timed after
+them in the same process, for the ratio (bench/distill.py's worker).
+
+Writes bench/RESULTS.md, section "subpixel", and docs/images/subpixel.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CROP = 96  # side of the 1:1 crops, shown 4x
+
+
+def crops(models: dict[str, Path], data: Path) -> tuple[list, list]:
+    """Rows of 1:1 crops (enlarged 4x, nearest) of each network's full-resolution picture: the sky, home.jpg."""
+    from bench.precision_quality import sky
+    from stylereel.data.images import load_images
+    from stylereel.render.stylize import Stylizer
+
+    plates = {"sky": sky(), "home.jpg": load_images([data / "photos" / "home.jpg"])[0]}
+    where = {"sky": (40, 260), "home.jpg": None}
+    rows, labels = [], []
+    stylizers = {name: Stylizer(d, device="cpu") for name, d in models.items()}
+    for pname, x in plates.items():
+        hwc = np.ascontiguousarray(x.permute(1, 2, 0).numpy()) if x.dim() == 3 else np.ascontiguousarray(x[0].permute(1, 2, 0).numpy())
+        h, w = hwc.shape[:2]
+        y0, x0 = where[pname] or (h // 6, w // 2)
+        cut = lambda a: np.kron(a[y0 : y0 + CROP, x0 : x0 + CROP], np.ones((4, 4, 1), np.float32))  # noqa: E731
+        rows.append([cut(hwc)] + [cut(np.asarray(st(hwc), np.float32)) for st in stylizers.values()])
+        labels.append([f"{pname} 1:1 x4"] + [f"{n} 1:1 x4" for n in stylizers])
+    return rows, labels
+
+
+def main() -> None:
+    from bench.distill import HELD, scores
+    from bench.results import engine_configs, rel_path, run_worker, write_section
+    from stylereel.device import cpu_description
+    from stylereel.looks import look_dir
+    from stylereel.render.contact_sheet import write_contact_sheet
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--look", default="starry_night")
+    ap.add_argument("models", nargs="+", type=Path, help="retrained model folders (tools/subpixel_look.py's runs)")
+    args = ap.parse_args()
+
+    models = {"teacher": look_dir(args.look)} | {m.parent.name if m.name == "model" else m.name: m for m in args.models}
+    table, pictures, photos, hwc = scores(args, {args.look: models})
+    rows = table[args.look]
+
+    dirs = json.dumps({"models": {f"{args.look}/{n}": str(d) for n, d in models.items()},
+                       "magenta": str(args.data / "models" / "multistyle26.onnx")})
+    speed = {}
+    for isa, p, env in engine_configs():
+        speed[isa, p] = {r["model"]: r["ms"] for r in run_worker(__file__, p, dirs, env=env)}
+
+    cpu = cpu_description()
+    head = " | ".join(f"1080p {isa} {p}, ms (x Magenta)" for isa, p in speed)
+    lines = [
+        f"CPU: {cpu['model']}, {', '.join(cpu['isa'])}, {cpu['cores']} cores. The shipped {args.look} look ((8,32,64)x4 with its "
+        "full-resolution stage) against itself retrained with the sub-pixel head (tools/subpixel_look.py: its weights, the last layer "
+        "copied to each pixel of a 2x2 block, then `stylereel train --distill` from the look for the first minutes, then the look's own "
+        f"recipe). Scored on {', '.join(HELD)} at 384 px, never seen: Magenta style distance to the painting, VGG19 content distance to "
+        "the photo, PSNR / SSIM to the shipped look's picture. 1080p: ms per frame through the CPU engine, the networks alternating in "
+        "one process (median of 7); x Magenta: multistyle26 (ONNX Runtime) timed after them in the same process.",
+        "",
+        f"| network | steps (minutes) | Magenta style distance | vs shipped | content distance | vs shipped | PSNR | SSIM | {head} |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |" + " --- |" * len(speed),
+    ]
+    base = rows["teacher"]
+    for name, r in rows.items():
+        info = json.loads((models[name] / "model.json").read_text())
+        steps = "shipped" if name == "teacher" else f"{info['steps']} ({info['elapsed_s'] / 60:.0f} min)"
+        ms = " | ".join(f"{s[f'{args.look}/{name}']:.1f} ({s['magenta'] / s[f'{args.look}/{name}']:.1f}x)" for s in speed.values())
+        label = "shipped, full-resolution stage" if name == "teacher" else f"{name}, sub-pixel head"
+        rel = lambda k: "-" if name == "teacher" else f"{100 * (r[k] / base[k] - 1):+.1f}%"  # noqa: E731
+        lines.append(f"| {label} | {steps} | {r['magenta']:.3f} | {rel('magenta')} | {r['content']:.3f} | {rel('content')} | "
+                     + ("- | - |" if name == "teacher" else f"{r['psnr']:.2f} | {r['ssim']:.3f} |") + f" {ms} |")
+    lines += ["", "Magenta's multistyle26 at 1080p: " + ", ".join(f"{s['magenta']:.0f} ms ({isa} {p})" for (isa, p), s in speed.items()) + "."]
+
+    grid = [[hwc(x)] + [pictures[args.look, m, None, n] for m in models] for n, x in photos]
+    labels = [[n] + [("shipped" if m == "teacher" else m) for m in models] for n, _ in photos]
+    more, more_labels = crops(models, args.data)
+    sheet = ROOT / "docs" / "images" / "subpixel.png"
+    write_contact_sheet(sheet, grid + more, labels + more_labels, height=200)
+    lines.append(f"Sheet: `{rel_path(sheet)}` (per row: photo | shipped | retrained; the last two rows 1:1 crops enlarged 4x: a flat sky "
+                 "with a vignette, and home.jpg).")
+    write_section("subpixel", "A look without its full-resolution stage", "\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--worker":
+        from bench.distill import worker
+
+        print(json.dumps(worker(sys.argv[2], sys.argv[3])))
+    else:
+        main()
