@@ -6,8 +6,9 @@
 Scores, on photos neither network saw (bench/distill.py's: home.jpg, orange.jpg, astronaut, coffee at
 384 px): Magenta style distance to the painting (Magenta's style-prediction network, a space stylereel
 never trains on), content distance to the photo (VGG19), PSNR / SSIM to the shipped look's picture.
-The sub-pixel head's risk is a 2x2 lattice in flat areas: the sheet's last rows are 1:1 crops, enlarged
-4x, of a flat sky (bench/precision_quality.py's synthetic sky with a vignette) and of home.jpg.
+The sub-pixel head's risk is a 2x2 lattice: `lattice` measures it on a flat sky (bench/precision_quality.py's
+synthetic sky with a vignette, 1280x720) and on home.jpg at full size, and the sheet's last rows are 1:1 crops
+of both, enlarged 4x.
 
 Speed: 1920x1080 through the CPU engine, the networks alternating in one process (7 frames each after a
 warm-up, median), one process per precision: bf16 where this CPU has bf16 units, fp32, and fp32 with
@@ -25,6 +26,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import torch
+import torch.nn.functional as F
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -32,24 +35,35 @@ sys.path.insert(0, str(ROOT))
 CROP = 96  # side of the 1:1 crops, shown 4x
 
 
-def crops(models: dict[str, Path], data: Path) -> tuple[list, list]:
-    """Rows of 1:1 crops (enlarged 4x, nearest) of each network's full-resolution picture: the sky, home.jpg."""
+def lattice(rgb: np.ndarray) -> float:
+    """How much a picture's 2x2 blocks repeat a pattern, in 8-bit codes: each pixel minus the mean of its 3x3
+    neighbourhood, averaged over the picture for each of a block's four positions; largest minus smallest. A smooth
+    picture gives ~0 (every position alike); a lattice drawn block by block gives its amplitude."""
+    t = torch.from_numpy(np.ascontiguousarray(rgb, np.float32)).permute(2, 0, 1)[None]
+    detail = (t - F.avg_pool2d(t, 3, 1, 1, count_include_pad=False))[0, :, 2:-2, 2:-2]
+    phases = [float(detail[:, a::2, b::2].mean()) * 255 for a in range(2) for b in range(2)]
+    return max(phases) - min(phases)
+
+
+def full_size(models: dict[str, Path], data: Path) -> tuple[list, list, dict]:
+    """Each network on a 1280x720 synthetic sky and on home.jpg at full size: rows of 1:1 crops (enlarged 4x,
+    nearest), and {(plate, network): lattice}."""
     from bench.precision_quality import sky
     from stylereel.data.images import load_images
     from stylereel.render.stylize import Stylizer
 
-    plates = {"sky": sky(), "home.jpg": load_images([data / "photos" / "home.jpg"])[0]}
-    where = {"sky": (40, 260), "home.jpg": None}
-    rows, labels = [], []
+    plates = {"sky": sky(720, 1280)[0], "home.jpg": load_images([data / "photos" / "home.jpg"])[0]}
+    rows, labels, lat = [], [], {}
     stylizers = {name: Stylizer(d, device="cpu") for name, d in models.items()}
     for pname, x in plates.items():
-        hwc = np.ascontiguousarray(x.permute(1, 2, 0).numpy()) if x.dim() == 3 else np.ascontiguousarray(x[0].permute(1, 2, 0).numpy())
+        hwc = np.ascontiguousarray(x.permute(1, 2, 0).numpy())
         h, w = hwc.shape[:2]
-        y0, x0 = where[pname] or (h // 6, w // 2)
-        cut = lambda a: np.kron(a[y0 : y0 + CROP, x0 : x0 + CROP], np.ones((4, 4, 1), np.float32))  # noqa: E731
-        rows.append([cut(hwc)] + [cut(np.asarray(st(hwc), np.float32)) for st in stylizers.values()])
-        labels.append([f"{pname} 1:1 x4"] + [f"{n} 1:1 x4" for n in stylizers])
-    return rows, labels
+        cut = lambda a: np.kron(a[h // 5 : h // 5 + CROP, w // 2 : w // 2 + CROP], np.ones((4, 4, 1), np.float32))  # noqa: E731
+        outs = {n: np.asarray(st(hwc), np.float32) for n, st in stylizers.items()}
+        lat.update({(pname, n): lattice(y) for n, y in outs.items()})
+        rows.append([cut(hwc)] + [cut(y) for y in outs.values()])
+        labels.append([f"{pname} 1:1 x4"] + [f"{'shipped' if n == 'teacher' else n} 1:1 x4" for n in outs])
+    return rows, labels, lat
 
 
 def main() -> None:
@@ -85,9 +99,14 @@ def main() -> None:
         "the photo, PSNR / SSIM to the shipped look's picture. 1080p: ms per frame through the CPU engine, the networks alternating in "
         "one process (median of 7); x Magenta: multistyle26 (ONNX Runtime) timed after them in the same process.",
         "",
-        f"| network | steps (minutes) | Magenta style distance | vs shipped | content distance | vs shipped | PSNR | SSIM | {head} |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |" + " --- |" * len(speed),
+        "Lattice: each pixel minus the mean of its 3x3 neighbourhood, averaged over the picture for each of a 2x2 block's "
+        "four positions, largest minus smallest, in 8-bit codes (a smooth picture ~0; a pattern drawn block by block its "
+        "amplitude), on a 1280x720 synthetic sky with a vignette and on home.jpg at full size.",
+        "",
+        f"| network | steps (minutes) | Magenta style distance | vs shipped | content distance | vs shipped | PSNR | SSIM | lattice, sky | lattice, home.jpg | {head} |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |" + " --- |" * len(speed),
     ]
+    more, more_labels, lat = full_size(models, args.data)
     base = rows["teacher"]
     for name, r in rows.items():
         info = json.loads((models[name] / "model.json").read_text())
@@ -96,16 +115,16 @@ def main() -> None:
         label = "shipped, full-resolution stage" if name == "teacher" else f"{name}, sub-pixel head"
         rel = lambda k: "-" if name == "teacher" else f"{100 * (r[k] / base[k] - 1):+.1f}%"  # noqa: E731
         lines.append(f"| {label} | {steps} | {r['magenta']:.3f} | {rel('magenta')} | {r['content']:.3f} | {rel('content')} | "
-                     + ("- | - |" if name == "teacher" else f"{r['psnr']:.2f} | {r['ssim']:.3f} |") + f" {ms} |")
+                     + ("- | - |" if name == "teacher" else f"{r['psnr']:.2f} | {r['ssim']:.3f} |")
+                     + f" {lat['sky', name]:.2f} | {lat['home.jpg', name]:.2f} | {ms} |")
     lines += ["", "Magenta's multistyle26 at 1080p: " + ", ".join(f"{s['magenta']:.0f} ms ({isa} {p})" for (isa, p), s in speed.items()) + "."]
 
     grid = [[hwc(x)] + [pictures[args.look, m, None, n] for m in models] for n, x in photos]
     labels = [[n] + [("shipped" if m == "teacher" else m) for m in models] for n, _ in photos]
-    more, more_labels = crops(models, args.data)
     sheet = ROOT / "docs" / "images" / "subpixel.png"
     write_contact_sheet(sheet, grid + more, labels + more_labels, height=200)
-    lines.append(f"Sheet: `{rel_path(sheet)}` (per row: photo | shipped | retrained; the last two rows 1:1 crops enlarged 4x: a flat sky "
-                 "with a vignette, and home.jpg).")
+    lines.append(f"Sheet: `{rel_path(sheet)}` (per row: photo | shipped | retrained; the last two rows 1:1 crops enlarged 4x: the sky "
+                 "and home.jpg).")
     write_section("subpixel", "A look without its full-resolution stage", "\n".join(lines))
     print("\n".join(lines))
 
