@@ -5,6 +5,7 @@ a local render of the same shot."""
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -88,6 +89,7 @@ def test_a_ray_render_equals_a_local_one(head, shot, tmp_path):
     r = cli("stylize", "--look", "starry_night", shot, "-o", tmp_path / "ray" / "a.####.exr", "--ray", head, "--chunk", 6)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "24 rendered, 0 skipped" in r.stdout and r.stderr.count("settled on") == 4
+    assert re.search(r"(fp32|bf16) on cpu, (avx2|avx512|amx) kernels on the Ray workers", r.stdout), r.stdout  # what the workers ran
     r = cli("stylize", "--look", "starry_night", shot, "-o", tmp_path / "local" / "a.####.exr")
     assert r.returncode == 0, r.stderr
     ours, local = frames_of(tmp_path / "ray", "a"), frames_of(tmp_path / "local", "a")

@@ -74,12 +74,16 @@ def render_chunk(worker: Worker, plan: dict, frames: list[int]) -> dict:
     torch.set_num_threads(worker.threads)
     try:
         part = RenderPlan.from_dict(plan).again().part(frames)
-        report = _stylizer(worker).run(part)
+        stylizer = _stylizer(worker)
+        report = stylizer.run(part)
     except StylereelError as exc:
         return {"error": str(exc)}
+    engine = stylizer.engine
+    kernels = engine.kernels()  # None where this chunk rendered nothing yet (every frame there already)
     return {"done": report.done, "skipped": report.skipped, "failed": {str(k): v for k, v in report.failed.items()},
             "log": str(report.log) if report.log else None, "log_problem": report.log_problem,
-            "worker": f"{os.uname().nodename}:{os.getpid()}"}
+            "worker": f"{os.uname().nodename}:{os.getpid()}",
+            "ran": f"{engine.precision} on {stylizer.device}" + (f", {kernels} kernels" if kernels else "") if report.done else None}
 
 
 def absolute(plan: RenderPlan, look_map: LookMap | None) -> RenderPlan:
@@ -190,6 +194,8 @@ def render_on_ray(stylizer, plan: RenderPlan, address: str = "auto", chunk: int 
         report.done += [n for n in result.get("done", []) + result.get("skipped", []) if n not in report.skipped]
         report.failed.update({int(k): v for k, v in result["failed"].items()})
         report.log_problem = report.log_problem or result.get("log_problem")
+        if result.get("ran") and result["ran"] not in report.ran:  # workers on other machines may run other precisions
+            report.ran.append(result["ran"])
         settled += len(frames_of)
         say(f"stylereel: frames {format_frames(frames_of)} settled on {result.get('worker', 'no worker')} ({settled}/{len(frames)})")
     report.done.sort()

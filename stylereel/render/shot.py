@@ -71,6 +71,8 @@ class RenderReport:
     seconds: float = 0.0
     log_problem: str | None = None  # why the render log could not be written (the frames are unaffected)
     cancelled: bool = False  # stopped by `cancel`: the frames written are kept, a re-run renders the rest
+    # What the network ran as where other processes rendered (Ray workers: "bf16 on cpu, avx512 kernels"), one entry each way
+    ran: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
