@@ -117,15 +117,28 @@ def test_look_weights_mix_inside_the_network():
 
 
 def test_the_sub_pixel_head_draws_each_pixel_of_a_block_from_its_own_channels():
-    """Without the full-resolution stage, half-resolution channel c * 4 + a * 2 + b is RGB channel c of pixel (a, b)
-    of each 2x2 block: a constant per channel gives the pixel pattern those channels name, in any frame size."""
+    """Without the full-resolution stage, half-resolution channel 3 + c * 4 + a * 2 + b is the detail of RGB channel c
+    of pixel (a, b) of each 2x2 block, over the first three channels upsampled: with those at 0, a constant per
+    channel gives the pixel pattern those channels name, in any frame size."""
     g = build_generator("reel", detail=False).eval()
     with torch.no_grad():
         g.to_rgb.weight.zero_()
-        g.to_rgb.bias.copy_(torch.logit(torch.arange(1.0, 13.0) / 13))
+        g.to_rgb.bias.copy_(torch.cat([torch.zeros(3), torch.logit(torch.arange(1.0, 13.0) / 13)]))
         y = g(torch.rand(1, 3, 70, 90))
     assert y.shape == (1, 3, 70, 90)
     for c in range(3):
         for a in range(2):
             for b in range(2):  # the margin (32) and stride keep the blocks on the frame's even pixels
                 assert torch.allclose(y[0, c, a::2, b::2], torch.tensor((c * 4 + a * 2 + b + 1) / 13), atol=1e-6)
+
+
+def test_without_detail_the_upsampled_rgb_is_the_picture_where_blocks_add_nothing():
+    """The first three channels are drawn smooth (bilinear x2), so a block's detail channels at 0 leave no lattice."""
+    import torch.nn.functional as F
+
+    torch.manual_seed(0)
+    g = build_generator("reel", detail=False).eval()
+    rgb = torch.cat([torch.randn(1, 3, 20, 24), torch.zeros(1, 12, 20, 24)], 1)
+    with torch.no_grad():
+        y = g.finish(torch.rand(1, 3, 40, 48), rgb)
+    assert torch.allclose(y, torch.sigmoid(F.interpolate(rgb[:, :3], scale_factor=2, mode="bilinear", align_corners=False)), atol=1e-6)

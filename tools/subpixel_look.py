@@ -3,9 +3,9 @@ sub-pixel head, cheaper on the CPU engine (bench/subpixel.py measures both).
 
     python tools/subpixel_look.py --data DATA_DIR --look starry_night --distill-minutes 20 --finish-minutes 40
 
-1. The student starts as the look itself: every layer but the last copied, the last (a 3x3 conv to the
-   half-resolution RGB) copied to each of the four pixels of its 2x2 block, so it starts as the look at half
-   resolution, blocky.
+1. The student starts as the look itself: every layer copied, the last (a 3x3 conv to the half-resolution
+   RGB) with 12 more channels for each 2x2 block's detail, at zero: it starts as the look without the
+   detail its full-resolution stage drew.
 2. It learns the look's own pictures (`stylereel train --distill LOOK`, the bench's content set:
    bench/distill.py's `distill_set`) for --distill-minutes, which teaches the four pixels of each block
    the detail the full-resolution stage drew.
@@ -41,8 +41,9 @@ def initial_student(look: Path, out: Path) -> Path:
     kwargs = {**g["kwargs"], "detail": False}
     student = build_generator("reel", **kwargs)
     sd = {k: v for k, v in net.state_dict().items() if not k.startswith(("to_rgb.", "detail."))}
-    sd["to_rgb.weight"] = net.to_rgb.weight.detach().repeat_interleave(4, 0)  # channel c of pixel (a, b): c * 4 + a * 2 + b
-    sd["to_rgb.bias"] = net.to_rgb.bias.detach().repeat_interleave(4, 0)
+    w, b = net.to_rgb.weight.detach(), net.to_rgb.bias.detach()  # the look's RGB, and no block detail yet
+    sd["to_rgb.weight"] = torch.cat([w, torch.zeros(12, *w.shape[1:])])
+    sd["to_rgb.bias"] = torch.cat([b, torch.zeros(12)])
     student.load_state_dict(sd)
     with torch.no_grad():
         x = torch.rand(1, 3, 96, 128)

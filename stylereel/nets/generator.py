@@ -117,9 +117,10 @@ class ReelGenerator(nn.Module):
     halo = 80  # receptive-field radius (70 px) rounded up to the stride: tiles need this much context
 
     def __init__(self, channels: tuple[int, int, int] = (16, 48, 96), n_blocks: int = 6, expand: int = 2, detail: bool = True):
-        """`detail=False`: no full-resolution stage; the half-resolution features draw each 2x2 block's four
-        pixels themselves (a 3x3 conv to 12 channels, the sigmoid, a pixel shuffle), for a look trained that
-        way: cheaper on the CPU, where that stage was a third of a 1080p frame (bench/subpixel.py)."""
+        """`detail=False`: no full-resolution stage reading the frame; the last conv draws the half-resolution RGB
+        (upsampled bilinearly, as with the stage) and, for each 2x2 block, its four pixels' detail on top of it
+        (12 more channels, pixel-shuffled), for a look trained that way: cheaper on the CPU, where the stage was
+        a third of a 1080p frame (bench/subpixel.py). The bilinear part keeps flat areas free of a block lattice."""
         super().__init__()
         c0, c1, c2 = channels
         self.channels, self.n_blocks, self.expand = tuple(channels), n_blocks, expand
@@ -129,11 +130,11 @@ class ReelGenerator(nn.Module):
         self.blocks = nn.Sequential(*[InvertedResidual(c2, expand) for _ in range(n_blocks)])
         self.up2 = UpBlock(c2, c1)  # 1/4
         self.up1 = UpBlock(c1, c0)  # 1/2
-        if not detail:  # each half-resolution pixel draws its 2x2 block: 4 RGB pixels, channel c of pixel (a, b) at c * 4 + a * 2 + b
-            self.to_rgb, self.detail = conv(c0, 12, 3), None
+        self.up = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False)
+        if not detail:  # RGB, then each 2x2 block's detail: channel c of pixel (a, b) at 3 + c * 4 + a * 2 + b
+            self.to_rgb, self.detail = conv(c0, 15, 3), None
             return
         self.to_rgb = conv(c0, 3, 3)  # 1/2
-        self.up = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False)
         self.detail = nn.Sequential(conv(6, 8, 3), nn.ReLU(inplace=True), conv(8, 3, 1))  # full resolution: frame + RGB
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # [N, 3, H, W] -> [N, 3, H, W]
@@ -150,11 +151,11 @@ class ReelGenerator(nn.Module):
         """The full-resolution stage: the padded frame `[N, 3, H, W]` and the half-resolution RGB logits
         in, the picture in [0, 1] out. The CPU engine's copy computes it on 2x2 blocks instead
         (`stylereel.nets.space_to_depth`: the same function, 11-17% off a 1080p frame of the shipped look)."""
-        if self.detail is None:  # the 2x2 blocks drawn at half resolution
-            return F.pixel_shuffle(torch.sigmoid(rgb), 2)
         blocks = getattr(self, "block_finish", None)
         if blocks is not None:
             return blocks(x, rgb)
+        if self.detail is None:  # the RGB upsampled, and each block's detail drawn at half resolution
+            return torch.sigmoid(self.up(rgb[:, :3]) + F.pixel_shuffle(rgb[:, 3:], 2))
         y = self.up(rgb)
         return torch.sigmoid(y + self.detail(torch.cat([x, y], 1)))
 

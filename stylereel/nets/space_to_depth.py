@@ -95,11 +95,27 @@ class BlockFinish(nn.Module):
         return F.pixel_shuffle(torch.sigmoid(self.up(rgb) + self.out(h)), 2)
 
 
+class BlockBase(nn.Module):
+    """The finish of a generator without the full-resolution stage (`ReelGenerator(detail=False)`) on 2x2 blocks:
+    the bilinear x2 of the RGB logits as a 3x3 conv to each block's 12 values, plus the block's own detail
+    logits, the sigmoid, depth-to-space. In: the padded frame (unused) and the half-resolution logits
+    `[N, 15, H/2, W/2]`; out: the picture `[N, 3, H, W]`."""
+
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        with torch.no_grad():
+            self.up = nn.Conv2d(3, 12, 3, padding=1, bias=False)
+            self.up.weight.copy_(_block_kernel(net.up, 3, 3))
+
+    def forward(self, full: torch.Tensor, rgb: torch.Tensor) -> torch.Tensor:
+        return F.pixel_shuffle(torch.sigmoid(self.up(rgb[:, :3]) + rgb[:, 3:]), 2)
+
+
 def on_blocks(net: nn.Module) -> nn.Module:
-    """A copy of `net` whose full-resolution stage (`finish`) runs on 2x2 blocks (`BlockFinish`): the
-    "reel", "reel_looks" and "reel_guided" generators; any other `net` is returned as it is."""
-    if getattr(net, "detail", None) is None:  # no full-resolution stage (or not this generator family)
+    """A copy of `net` whose full-resolution stage (`finish`) runs on 2x2 blocks (`BlockFinish`; `BlockBase` for a
+    "reel" without that stage): the "reel", "reel_looks" and "reel_guided" generators; any other `net` is returned as it is."""
+    if not hasattr(net, "finish"):
         return net
     net = copy.deepcopy(net)
-    net.block_finish = BlockFinish(net)
+    net.block_finish = BlockFinish(net) if net.detail is not None else BlockBase(net)
     return net
