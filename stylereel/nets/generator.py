@@ -120,7 +120,8 @@ class ReelGenerator(nn.Module):
         """`detail=False`: no full-resolution stage reading the frame; the last conv draws the half-resolution RGB
         (upsampled bilinearly, as with the stage) and, for each 2x2 block, its four pixels' detail on top of it
         (12 more channels, pixel-shuffled), for a look trained that way: cheaper on the CPU, where the stage was
-        a third of a 1080p frame (bench/subpixel.py). The bilinear part keeps flat areas free of a block lattice."""
+        a third of a 1080p frame. Retrained this way the Starry Night look kept less of the photo and drew a faint
+        2x2 lattice, so it is not shipped (bench/RESULTS.md, "subpixel")."""
         super().__init__()
         c0, c1, c2 = channels
         self.channels, self.n_blocks, self.expand = tuple(channels), n_blocks, expand
