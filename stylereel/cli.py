@@ -256,10 +256,8 @@ def stylize(
         typer.echo(f"stylereel: error: {problem}", err=True)
     if len(problems) > SHOWN_FAILURES:
         typer.echo(f"stylereel: error: {len(problems) - SHOWN_FAILURES} more frames failed (each is listed in {report.log})", err=True)
-    engine = stylizer.engine  # what ran, once per render (and in its JSON log); on Ray, what the workers said they ran
-    kernels = engine.kernels()
-    ran = (f"{'; '.join(report.ran)} on the Ray workers" if report.ran else
-           f"{engine.precision} on {stylizer.device}" + (f", {kernels} kernels" if kernels else "") + f" ({engine.precision_note})")
+    # what ran, once per render (and in its JSON log); on Ray, what the workers said they ran
+    ran = f"{'; '.join(report.ran)} on the Ray workers" if report.ran else f"{stylizer.ran()} ({stylizer.engine.precision_note})"
     typer.echo(f"{report.output}: {report.summary()}; {ran}" + (f" (log: {report.log})" if report.log else ""))
     if report.failed:
         raise typer.Exit(3)

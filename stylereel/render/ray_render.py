@@ -78,12 +78,10 @@ def render_chunk(worker: Worker, plan: dict, frames: list[int]) -> dict:
         report = stylizer.run(part)
     except StylereelError as exc:
         return {"error": str(exc)}
-    engine = stylizer.engine
-    kernels = engine.kernels()  # None where this chunk rendered nothing yet (every frame there already)
     return {"done": report.done, "skipped": report.skipped, "failed": {str(k): v for k, v in report.failed.items()},
             "log": str(report.log) if report.log else None, "log_problem": report.log_problem,
             "worker": f"{os.uname().nodename}:{os.getpid()}",
-            "ran": f"{engine.precision} on {stylizer.device}" + (f", {kernels} kernels" if kernels else "") if report.done else None}
+            "ran": stylizer.ran() if report.done else None}  # a chunk with every frame there already ran nothing
 
 
 def absolute(plan: RenderPlan, look_map: LookMap | None) -> RenderPlan:

@@ -38,6 +38,11 @@ class Stylizer:
         self.net, self.info = load_model(self.model_dir)
         self.engine = InferenceEngine(self.net, self.device, precision, tile_pixels=tile_pixels, model_dir=self.model_dir)
 
+    def ran(self) -> str:
+        """What the network ran as, in words: "bf16 on cpu, avx512 kernels" (the kernels once a frame has been rendered)."""
+        kernels = self.engine.kernels()
+        return f"{self.engine.precision} on {self.device}" + (f", {kernels} kernels" if kernels else "")
+
     def tensor(self, x: torch.Tensor, **extras: torch.Tensor) -> torch.Tensor:
         """[N, 3, H, W] in [0, 1] (+ the model's other inputs by name) -> [N, 3, H, W] in [0, 1], on the input's device."""
         return self.engine(x, **extras).to(x.device)
