@@ -113,11 +113,14 @@ def _cpu_seconds() -> float:
 
 def stage_costs(hd: dict[str, str], out: Path, n: int = 6) -> dict[str, tuple[float, float]]:
     """{step: (wall ms, CPU core-ms)} per 1080p frame of each step around the network, one at a time in this
-    process. An encoder is timed with its flush: x264 holds frames back for its lookahead and encodes them there."""
+    process. The writers encode what a render gives them, the
+    network's output (a painted frame costs an encoder about twice the plate's CPU), not the plate. An encoder
+    is timed with its flush: x264 holds frames back for its lookahead and encodes them there."""
     from stylereel.io.color import WorkingEncoding
     from stylereel.io.frames import read_image, write_image
     from stylereel.io.sequence import Sequence
     from stylereel.io.video import MovieWriter, read_movie
+    from stylereel.render.stylize import Stylizer
 
     paths = [Sequence(hd["exr"]).path(1001 + i) for i in range(n)]
     costs = {}
@@ -130,21 +133,63 @@ def stage_costs(hd: dict[str, str], out: Path, n: int = 6) -> dict[str, tuple[fl
         costs[name] = (1000 * (time.perf_counter() - t0) / n, 1000 * (_cpu_seconds() - c0) / n)
         return out_
 
+    stylizer = Stylizer(LOOK, device="cpu")
     frames = timed("read half EXR (ZIP)", lambda i: read_image(paths[i]))
     enc = WorkingEncoding("ACEScg")
     coded = timed("colour in: ACEScg -> working sRGB", lambda i: enc.encode(frames[i].rgb))
-    timed("colour out: working sRGB -> ACEScg", lambda i: enc.decode(*coded[i]))
-    timed("write half EXR (ZIP)", lambda i: write_image(out / f"w.{i}.exr", frames[i].rgb, like=frames[i]))
+    looks = [(stylizer(x), residual) for x, residual in coded]  # what the render's writer is given
+    linear = timed("colour out: working sRGB -> ACEScg", lambda i: enc.decode(*looks[i]))
+    timed("write half EXR (ZIP)", lambda i: write_image(out / f"w.{i}.exr", linear[i], like=frames[i]))
     movie = iter(read_movie(hd["movie"]))
     rgb = timed("read H.264 frame", lambda i: next(movie)[1])
+    painted = np.stack([stylizer(np.clip(x, 0, 1)) for x in rgb])
     for codec in ("h264", "prores_hq"):
         def whole_movie(_, codec=codec):  # n frames and the flush; reported per frame below
             with MovieWriter(out / f"w_{codec}.{'mp4' if codec == 'h264' else 'mov'}", 1920, 1080, Fraction(24), codec=codec) as w:
-                for frame in rgb:
+                for frame in painted:
                     w.write(frame)
         timed(f"write {codec} frame", whole_movie, warm_up=False)  # the H.264 read above loaded FFmpeg
-        costs[f"write {codec} frame"] = tuple(v / len(rgb) for v in costs[f"write {codec} frame"])
+        costs[f"write {codec} frame"] = tuple(v / len(painted) for v in costs[f"write {codec} frame"])
     return costs
+
+
+# x264 settings on the look's frames: (preset, CRF); the first is what `stylereel.io.video.CODECS` ships.
+X264 = [("superfast", "14"), ("veryfast", "15"), ("ultrafast", "13"), ("superfast", "15")]
+
+
+def x264_settings(movie: str, out: Path) -> tuple[int, list[tuple[str, str, float, float, float, float]]]:
+    """(frames, [(preset, crf, CPU core-ms per frame with the flush, kB per frame, PSNR in RGB, PSNR of luma)]): each
+    X264 setting on the look's frames of the whole `movie` (an encoder's I-frame weighs too much in a few frames),
+    against the 8-bit frames the encoder was given."""
+    import av
+
+    from stylereel.io import video
+    from stylereel.render.stylize import Stylizer
+
+    stylizer = Stylizer(LOOK, device="cpu")
+    painted = np.stack([stylizer(np.clip(x, 0, 1)) for _, x, _ in video.read_movie(movie)])
+
+    codes = np.rint(np.clip(painted, 0, 1) * 255).astype(np.float32)
+    luma = np.array([0.2126, 0.7152, 0.0722], np.float32)
+    shipped = video.CODECS["h264"]
+    rows = []
+    try:
+        for preset, crf in X264:
+            video.CODECS["h264"] = (shipped[0], shipped[1], {"crf": crf, "preset": preset}, *shipped[3:])
+            path = out / f"x264_{preset}_{crf}.mp4"
+            c0 = _cpu_seconds()
+            with video.MovieWriter(path, painted.shape[2], painted.shape[1], Fraction(24)) as w:
+                for frame in painted:
+                    w.write(frame)
+            cpu = 1000 * (_cpu_seconds() - c0) / len(painted)
+            with av.open(str(path)) as c:
+                got = np.stack([f.to_ndarray(format="rgb24") for f in c.decode(video=0)]).astype(np.float32)
+            psnr = lambda mse: 10 * np.log10(255**2 / mse)  # noqa: E731
+            rows.append((preset, crf, cpu, path.stat().st_size / len(painted) / 1e3, psnr(np.mean((got - codes) ** 2)),
+                         psnr(np.mean((got @ luma - codes @ luma) ** 2))))
+    finally:
+        video.CODECS["h264"] = shipped
+    return len(painted), rows
 
 
 CEILINGS = [
@@ -190,6 +235,7 @@ def main() -> None:
             ("2160p float EXR sequence -> EXR sequence", uhd["exr"], str(tmp / "out" / "uhd_look.####.exr"), args.frames_4k),
         ]
         costs = stage_costs(hd, tmp, min(6, args.frames // 2))  # the H.264 read's warm-up pass takes as many frames as it times
+        x264_frames, x264 = x264_settings(hd["movie"], tmp)
         networks = {}
         for name, src, out, n in cases:
             key = src.split("_")[-1].split(".")[0]  # 1080p / 2160p
@@ -222,8 +268,9 @@ def main() -> None:
         "",
         "Where a frame's time goes: each step around the network, alone, in one process, per 1080p frame: wall "
         "time and CPU time (core-ms: the EXR library and the encoders use threads where cores are idle; an "
-        "encoder's flush is included). A render overlaps these steps with the network, but only cores the network "
-        "leaves idle make them free.",
+        "encoder's flush is included). Reading and colour in take the plate; colour out and the writers take the "
+        "look's frames, as in a render (a painted frame costs an encoder about twice the plate's CPU). A render "
+        "overlaps these steps with the network, but only cores the network leaves idle make them free.",
         "",
         "| step | wall ms | CPU core-ms |",
         "| --- | --- | --- |",
@@ -238,6 +285,13 @@ def main() -> None:
         "| --- | --- | --- | --- | --- |",
         *[f"| {name} | {' + '.join(steps)} | {ceiling(steps):.2f} | {measured[name]:.2f} | {measured[name] / ceiling(steps):.0%} |"
           for name, steps in CEILINGS],
+        "",
+        f"H.264 settings on the look's frames ({x264_frames} frames of the push-in; PSNR against the 8-bit frames the "
+        "encoder was given, in RGB after 4:2:0 and in luma alone). The first row is what `stylereel.io.video` ships:",
+        "",
+        "| preset | CRF | CPU core-ms per frame | kB per frame | PSNR dB | luma PSNR dB |",
+        "| --- | --- | --- | --- | --- | --- |",
+        *[f"| {p} | {c} | {cpu:.0f} | {kb:.0f} | {rgb:.2f} | {y:.2f} |" for p, c, cpu, kb, rgb, y in x264],
     ]
     write_section("shots", "Shots: render throughput against the network's own", "\n".join(lines))
     print("\n".join(lines))

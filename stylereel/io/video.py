@@ -28,11 +28,12 @@ MOVIE_EXTENSIONS = (".mp4", ".mov", ".avi", ".mkv", ".m4v", ".mxf")
 WRITE_EXTENSIONS = (".mp4", ".mov")
 # codec name -> (FFmpeg encoder, pixel format, encoder options, containers, has alpha)
 CODECS = {
-    # CPU per 1080p frame, the encoder's flush included (bench/shots.py, "shots" in bench/RESULTS.md): libx264 at
-    # preset veryfast, CRF 15 ~40 core-ms, where preset fast, CRF 16 took ~75-85 for 0.4 dB more PSNR; FFmpeg's
-    # native ProRes encoder ("prores_aw") ~60 against prores_ks' ~168, at a higher PSNR (56.3 vs 54.4 dB) for 14%
-    # more bytes, with the same profile tags (apch, ap4h).
-    "h264": ("libx264", "yuv420p", {"crf": "15", "preset": "veryfast"}, (".mp4", ".mov"), False),
+    # CPU per 1080p frame of a look's output, the encoder's flush included (bench/shots.py, "shots" in
+    # bench/RESULTS.md): libx264 at preset superfast, CRF 14 ~57 core-ms, the PSNR of veryfast at CRF 15 (which took
+    # ~92; preset fast, CRF 16 more still) for ~9% more bytes: on 2 cores the encoder's CPU is taken from the
+    # network's. FFmpeg's native ProRes encoder ("prores_aw") ~60 against prores_ks' ~168, at a higher PSNR (56.3
+    # vs 54.4 dB) for 14% more bytes, with the same profile tags (apch, ap4h).
+    "h264": ("libx264", "yuv420p", {"crf": "14", "preset": "superfast"}, (".mp4", ".mov"), False),
     "prores_hq": ("prores_aw", "yuv422p10le", {"profile": "3", "vendor": "apl0"}, (".mov",), False),
     "prores_4444": ("prores_aw", "yuva444p10le", {"profile": "4", "vendor": "apl0"}, (".mov",), True),
 }
@@ -128,7 +129,8 @@ def read_movie(path: str | os.PathLike, frames: set[int] | None = None, errors: 
     fmt, scale = ("rgba64le" if info.has_alpha else "rgb48le", 65535) if deep else ("rgb24", 255)
 
     def arrays(frame):
-        a = frame.to_ndarray(format=fmt).astype(np.float32) * np.float32(1 / scale)
+        a = frame.to_ndarray(format=fmt).astype(np.float32)
+        a *= np.float32(1 / scale)  # in place: one fresh 25 MB array a 1080p frame, not two
         return np.ascontiguousarray(a[..., :3]), (np.ascontiguousarray(a[..., 3]) if info.has_alpha else None)
 
     with av.open(str(path)) as c:

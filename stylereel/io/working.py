@@ -43,7 +43,10 @@ def to_working(frame: Frame, space: str | None = None) -> tuple[np.ndarray, np.n
     if frame.alpha is not None and frame.premultiplied:
         a = float_alpha(frame.alpha)[..., None]
         rgb = np.where(a > 0, rgb / np.where(a > 0, a, 1), 0).astype(np.float32)
-    return encoding(space_of(frame, space)).encode(rgb)
+    coding = encoding(space_of(frame, space))
+    if coding.identity and not frame.is_float and rgb.dtype == np.float32:
+        return rgb, None  # integer codes already lie in [0, 1]: the frame itself, not a clipped 25 MB copy a 1080p frame
+    return coding.encode(rgb)
 
 
 def from_working(rgb: np.ndarray, residual: np.ndarray | None, frame: Frame, space_in: str | None = None,
