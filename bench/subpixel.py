@@ -1,12 +1,13 @@
-"""A look without its full-resolution stage: the same look retrained with the sub-pixel head
-(`ReelGenerator(detail=False)`, tools/subpixel_look.py) against the look as shipped, in picture and time.
+"""A look made cheaper on the CPU engine against the look as shipped, in picture and time: retrained with the
+sub-pixel head (`ReelGenerator(detail=False)`, tools/subpixel_look.py; `--kind subpixel`) or with its full-resolution
+stage fitted again narrower (`detail_width`, tools/thin_stage.py; `--kind stage`).
 
-    python bench/subpixel.py --data DATA_DIR MODEL_DIR [MODEL_DIR ...]
+    python bench/subpixel.py --data DATA_DIR [--kind subpixel|stage] MODEL_DIR [MODEL_DIR ...]
 
 Scores, on photos neither network saw (bench/distill.py's: home.jpg, orange.jpg, astronaut, coffee at
 384 px): Magenta style distance to the painting (Magenta's style-prediction network, a space stylereel
 never trains on), content distance to the photo (VGG19), PSNR / SSIM to the shipped look's picture.
-The sub-pixel head's risk is a 2x2 lattice: `lattice` measures it on a flat sky (bench/precision_quality.py's
+A head drawn block by block risks a 2x2 lattice: `lattice` measures it on a flat sky (bench/precision_quality.py's
 synthetic sky with a vignette, 1280x720) and on home.jpg at full size, and the sheet's last rows are 1:1 crops
 of both, enlarged 4x.
 
@@ -15,7 +16,7 @@ warm-up, median), one process per precision: bf16 where this CPU has bf16 units,
 OpenVINO and oneDNN capped to AVX2 (what a Zen 3 runs); Magenta's multistyle26 (ONNX Runtime) timed after
 them in the same process, for the ratio (bench/distill.py's worker).
 
-Writes bench/RESULTS.md, section "subpixel", and docs/images/subpixel.png.
+Writes bench/RESULTS.md, the section named by --kind ("subpixel", "stage"), and docs/images/KIND.png.
 """
 
 from __future__ import annotations
@@ -33,6 +34,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 CROP = 96  # side of the 1:1 crops, shown 4x
+# What the variants changed: their section of bench/RESULTS.md and sheet (docs/images/KIND.png), and how they were made.
+KINDS = {
+    "subpixel": {"title": "A look without its full-resolution stage", "label": "sub-pixel head",
+                 "method": "itself retrained with the sub-pixel head (tools/subpixel_look.py: its weights, the last layer copied to "
+                           "each pixel of a 2x2 block, then `stylereel train --distill` from the look for the first minutes, then "
+                           "the look's own recipe)"},
+    "stage": {"title": "A look with a narrower full-resolution stage", "label": "narrower stage",
+              "method": "itself with a narrower full-resolution stage (tools/thin_stage.py: every other weight the look's own, the "
+                        "stage's strongest hidden channels kept and fitted again to the look's own stage on crops of the "
+                        "students' content set; steps: the stage's fitting steps)"},
+}
 
 
 def lattice(rgb: np.ndarray) -> float:
@@ -76,8 +88,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, required=True)
     ap.add_argument("--look", default="starry_night")
-    ap.add_argument("models", nargs="+", type=Path, help="retrained model folders (tools/subpixel_look.py's runs)")
+    ap.add_argument("--kind", choices=sorted(KINDS), default="subpixel", help="what the models changed (the section they are written to)")
+    ap.add_argument("models", nargs="+", type=Path, help="the look's variants (tools/subpixel_look.py's or tools/thin_stage.py's runs)")
     args = ap.parse_args()
+    kind = KINDS[args.kind]
 
     models = {"teacher": look_dir(args.look)} | {m.parent.name if m.name == "model" else m.name: m for m in args.models}
     table, pictures, photos, hwc = scores(args, {args.look: models})
@@ -93,9 +107,7 @@ def main() -> None:
     head = " | ".join(f"1080p {isa} {p}, ms (x Magenta)" for isa, p in speed)
     lines = [
         f"CPU: {cpu['model']}, {', '.join(cpu['isa'])}, {cpu['cores']} cores. The shipped {args.look} look ((8,32,64)x4 with its "
-        "full-resolution stage) against itself retrained with the sub-pixel head (tools/subpixel_look.py: its weights, the last layer "
-        "copied to each pixel of a 2x2 block, then `stylereel train --distill` from the look for the first minutes, then the look's own "
-        f"recipe). Scored on {', '.join(HELD)} at 384 px, never seen: Magenta style distance to the painting, VGG19 content distance to "
+        f"full-resolution stage) against {kind['method']}. Scored on {', '.join(HELD)} at 384 px, never seen: Magenta style distance to the painting, VGG19 content distance to "
         "the photo, PSNR / SSIM to the shipped look's picture. 1080p: ms per frame through the CPU engine, the networks alternating in "
         "one process (median of 7); x Magenta: multistyle26 (ONNX Runtime) timed after them in the same process.",
         "",
@@ -110,9 +122,11 @@ def main() -> None:
     base = rows["teacher"]
     for name, r in rows.items():
         info = json.loads((models[name] / "model.json").read_text())
-        steps = "shipped" if name == "teacher" else f"{info['steps']} ({info['elapsed_s'] / 60:.0f} min)"
+        fitted = models[name].parent / "fit.json"  # tools/thin_stage.py: the stage's own fitting steps
+        steps = ("shipped" if name == "teacher" else f"stage: {json.loads(fitted.read_text())['steps']}" if fitted.is_file()
+                 else f"{info['steps']} ({info['elapsed_s'] / 60:.0f} min)")
         ms = " | ".join(f"{s[f'{args.look}/{name}']:.1f} ({s['magenta'] / s[f'{args.look}/{name}']:.1f}x)" for s in speed.values())
-        label = "shipped, full-resolution stage" if name == "teacher" else f"{name}, sub-pixel head"
+        label = "shipped, full-resolution stage" if name == "teacher" else f"{name}, {kind['label']}"
         rel = lambda k: "-" if name == "teacher" else f"{100 * (r[k] / base[k] - 1):+.1f}%"  # noqa: E731
         lines.append(f"| {label} | {steps} | {r['magenta']:.3f} | {rel('magenta')} | {r['content']:.3f} | {rel('content')} | "
                      + ("- | - |" if name == "teacher" else f"{r['psnr']:.2f} | {r['ssim']:.3f} |")
@@ -121,11 +135,11 @@ def main() -> None:
 
     grid = [[hwc(x)] + [pictures[args.look, m, None, n] for m in models] for n, x in photos]
     labels = [[n] + [("shipped" if m == "teacher" else m) for m in models] for n, _ in photos]
-    sheet = ROOT / "docs" / "images" / "subpixel.png"
+    sheet = ROOT / "docs" / "images" / f"{args.kind}.png"
     write_contact_sheet(sheet, grid + more, labels + more_labels, height=200)
     lines.append(f"Sheet: `{rel_path(sheet)}` (per row: photo | shipped | retrained; the last two rows 1:1 crops enlarged 4x: the sky "
                  "and home.jpg).")
-    write_section("subpixel", "A look without its full-resolution stage", "\n".join(lines))
+    write_section(args.kind, kind["title"], "\n".join(lines))
     print("\n".join(lines))
 
 

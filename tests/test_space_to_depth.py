@@ -20,7 +20,7 @@ def trained_like(name: str, **kwargs) -> torch.nn.Module:
     return g
 
 
-@pytest.mark.parametrize("name,kwargs", [("reel", {}), ("reel", {"channels": (8, 16, 32), "n_blocks": 2}), ("reel", {"detail": False}),
+@pytest.mark.parametrize("name,kwargs", [("reel", {}), ("reel", {"channels": (8, 16, 32), "n_blocks": 2, "detail_width": 4}), ("reel", {"detail": False}),
                                          ("reel_looks", {"looks": ("none", "a", "b")}), ("reel_guided", {})])
 @pytest.mark.parametrize("hw", [(37, 53), (96, 130)])
 def test_blocks_render_what_the_generator_draws(name, kwargs, hw):

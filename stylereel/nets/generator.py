@@ -116,8 +116,11 @@ class ReelGenerator(nn.Module):
     lr = 3e-3  # Adam rate; 1e-3 (the classic) learns the look markedly slower: bench/studies/learning_rates.py
     halo = 80  # receptive-field radius (70 px) rounded up to the stride: tiles need this much context
 
-    def __init__(self, channels: tuple[int, int, int] = (16, 48, 96), n_blocks: int = 6, expand: int = 2, detail: bool = True):
-        """`detail=False`: no full-resolution stage reading the frame; the last conv draws the half-resolution RGB
+    def __init__(self, channels: tuple[int, int, int] = (16, 48, 96), n_blocks: int = 6, expand: int = 2, detail: bool = True,
+                 detail_width: int = 8):
+        """`detail_width`: the full-resolution stage's hidden channels (a third of a 1080p frame's time on the CPU
+        engine goes to that stage; tools/thin_stage.py fits a look's stage again narrower).
+        `detail=False`: no full-resolution stage reading the frame; the last conv draws the half-resolution RGB
         (upsampled bilinearly, as with the stage) and, for each 2x2 block, its four pixels' detail on top of it
         (12 more channels, pixel-shuffled), for a look trained that way: cheaper on the CPU, where the stage was
         a third of a 1080p frame. Retrained this way the Starry Night look kept less of the photo and drew a faint
@@ -136,7 +139,7 @@ class ReelGenerator(nn.Module):
             self.to_rgb, self.detail = conv(c0, 15, 3), None
             return
         self.to_rgb = conv(c0, 3, 3)  # 1/2
-        self.detail = nn.Sequential(conv(6, 8, 3), nn.ReLU(inplace=True), conv(8, 3, 1))  # full resolution: frame + RGB
+        self.detail = nn.Sequential(conv(6, detail_width, 3), nn.ReLU(inplace=True), conv(detail_width, 3, 1))  # full resolution: frame + RGB
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # [N, 3, H, W] -> [N, 3, H, W]
         m = self.margin
@@ -241,8 +244,8 @@ class LooksReelGenerator(ReelGenerator):
     the model by a look is a new row in each modulation, trained alone."""
 
     def __init__(self, looks: tuple[str, ...] = ("none", "look"), channels: tuple[int, int, int] = (16, 48, 96),
-                 n_blocks: int = 6, expand: int = 2):
-        super().__init__(channels, n_blocks, expand)
+                 n_blocks: int = 6, expand: int = 2, detail_width: int = 8):
+        super().__init__(channels, n_blocks, expand, detail_width=detail_width)
         self.looks = list(looks)
         if len(self.looks) < 2 or self.looks[0] != "none" or len(set(self.looks)) != len(self.looks):
             raise ValueError(f"looks: 'none' first, then distinct names, got {self.looks}")
