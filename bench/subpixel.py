@@ -16,7 +16,8 @@ warm-up, median), one process per precision: bf16 where this CPU has bf16 units,
 OpenVINO and oneDNN capped to AVX2 (what a Zen 3 runs); Magenta's multistyle26 (ONNX Runtime) timed after
 them in the same process, for the ratio (bench/distill.py's worker).
 
-Writes bench/RESULTS.md, the section named by --kind ("subpixel", "stage"), and docs/images/KIND.png.
+Writes bench/RESULTS.md, the section named by --kind ("subpixel", "stage"; KIND_LOOK for another look than
+starry_night, e.g. "stage_multi"), and docs/images/SECTION.png.
 """
 
 from __future__ import annotations
@@ -71,7 +72,9 @@ def full_size(models: dict[str, Path], data: Path) -> tuple[list, list, dict]:
         hwc = np.ascontiguousarray(x.permute(1, 2, 0).numpy())
         h, w = hwc.shape[:2]
         cut = lambda a: np.kron(a[h // 5 : h // 5 + CROP, w // 2 : w // 2 + CROP], np.ones((4, 4, 1), np.float32))  # noqa: E731
-        outs = {n: np.asarray(st(hwc), np.float32) for n, st in stylizers.items()}
+        # a multi-look model in its first look (after "none", the plate)
+        first = lambda st: {"look": np.eye(len(st.look_names), dtype=np.float32)[1]} if st.look_names else {}  # noqa: E731
+        outs = {n: np.asarray(st(hwc, **first(st)), np.float32) for n, st in stylizers.items()}
         lat.update({(pname, n): lattice(y) for n, y in outs.items()})
         rows.append([cut(hwc)] + [cut(y) for y in outs.values()])
         labels.append([f"{pname} 1:1 x4"] + [f"{'shipped' if n == 'teacher' else n} 1:1 x4" for n in outs])
@@ -79,7 +82,7 @@ def full_size(models: dict[str, Path], data: Path) -> tuple[list, list, dict]:
 
 
 def main() -> None:
-    from bench.distill import HELD, scores
+    from bench.distill import HELD, scores, teachers
     from bench.results import engine_configs, rel_path, run_worker, write_section
     from stylereel.device import cpu_description
     from stylereel.looks import look_dir
@@ -87,13 +90,14 @@ def main() -> None:
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, required=True)
-    ap.add_argument("--look", default="starry_night")
+    ap.add_argument("--look", default="starry_night", help="a built-in look, or multi (the six-look model, scored in every look)")
     ap.add_argument("--kind", choices=sorted(KINDS), default="subpixel", help="what the models changed (the section they are written to)")
     ap.add_argument("models", nargs="+", type=Path, help="the look's variants (tools/subpixel_look.py's or tools/thin_stage.py's runs)")
     args = ap.parse_args()
     kind = KINDS[args.kind]
 
-    models = {"teacher": look_dir(args.look)} | {m.parent.name if m.name == "model" else m.name: m for m in args.models}
+    teacher = teachers()["multi"] if args.look == "multi" else look_dir(args.look)
+    models = {"teacher": teacher} | {m.parent.name if m.name == "model" else m.name: m for m in args.models}
     table, pictures, photos, hwc = scores(args, {args.look: models})
     rows = table[args.look]
 
@@ -104,10 +108,12 @@ def main() -> None:
         speed[isa, p] = {r["model"]: r["ms"] for r in run_worker(__file__, p, dirs, env=env)}
 
     cpu = cpu_description()
+    kw = json.loads((teacher / "model.json").read_text())["generator"]["kwargs"]
+    shape = f"({','.join(map(str, kw.get('channels', (16, 48, 96))))})x{kw.get('n_blocks', 6)}, {kw.get('detail_width', 8)} hidden channels"
     head = " | ".join(f"1080p {isa} {p}, ms (x Magenta)" for isa, p in speed)
     lines = [
-        f"CPU: {cpu['model']}, {', '.join(cpu['isa'])}, {cpu['cores']} cores. The shipped {args.look} look ((8,32,64)x4 with its "
-        f"full-resolution stage) against {kind['method']}. Scored on {', '.join(HELD)} at 384 px, never seen: Magenta style distance to the painting, VGG19 content distance to "
+        f"CPU: {cpu['model']}, {', '.join(cpu['isa'])}, {cpu['cores']} cores. The shipped {args.look} look ({shape} with its "
+        f"full-resolution stage) against {kind['method']}. Scored on {', '.join(HELD)} at 384 px{' in each of its looks' if args.look == 'multi' else ''}, never seen: Magenta style distance to the painting{' (a look learnt from multistyle26: to that network painting the photo)' if args.look == 'multi' else ''}, VGG19 content distance to "
         "the photo, PSNR / SSIM to the shipped look's picture. 1080p: ms per frame through the CPU engine, the networks alternating in "
         "one process (median of 7); x Magenta: multistyle26 (ONNX Runtime) timed after them in the same process.",
         "",
@@ -133,13 +139,16 @@ def main() -> None:
                      + f" {lat['sky', name]:.2f} | {lat['home.jpg', name]:.2f} | {ms} |")
     lines += ["", "Magenta's multistyle26 at 1080p: " + ", ".join(f"{s['magenta']:.0f} ms ({isa} {p})" for (isa, p), s in speed.items()) + "."]
 
-    grid = [[hwc(x)] + [pictures[args.look, m, None, n] for m in models] for n, x in photos]
+    # a multi-look model's photos are all kept in its first look (bench/distill.py's `scores`)
+    shown = json.loads((teacher / "model.json").read_text())["generator"]["kwargs"]["looks"][1] if args.look == "multi" else None
+    grid = [[hwc(x)] + [pictures[args.look, m, shown, n] for m in models] for n, x in photos]
     labels = [[n] + [("shipped" if m == "teacher" else m) for m in models] for n, _ in photos]
-    sheet = ROOT / "docs" / "images" / f"{args.kind}.png"
+    section = args.kind if args.look == "starry_night" else f"{args.kind}_{args.look}"  # one section per look
+    sheet = ROOT / "docs" / "images" / f"{section}.png"
     write_contact_sheet(sheet, grid + more, labels + more_labels, height=200)
     lines.append(f"Sheet: `{rel_path(sheet)}` (per row: photo | shipped | retrained; the last two rows 1:1 crops enlarged 4x: the sky "
                  "and home.jpg).")
-    write_section(args.kind, kind["title"], "\n".join(lines))
+    write_section(section, kind["title"] + ("" if args.look == "starry_night" else f": {args.look}"), "\n".join(lines))
     print("\n".join(lines))
 
 

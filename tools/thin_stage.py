@@ -38,26 +38,30 @@ SCALES = (1.0, 0.5, 0.25)  # each photo's sizes the crops are taken at (photos a
 
 def stage_inputs(net, photos: list[torch.Tensor], crops: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """(padded frames [N, 3, H, W], the look's half-resolution features before its last conv [N, c0, H/2, W/2]) of
-    `crops` random crops, as `ReelGenerator.forward` gives them to `to_rgb` and the stage."""
+    `crops` random crops, as the network's own `forward` gives them to `to_rgb` and the stage. A multi-look
+    network paints each crop in one of its looks in turn ("none", the plate, among them)."""
     from stylereel.nets.generator import _pad_to
 
+    looks = len(getattr(net, "looks", None) or ())
     g = torch.Generator().manual_seed(seed)
     xs, feats = [], []
-    with torch.no_grad():
-        for k in range(crops):
-            photo = photos[k % len(photos)]
-            s = SCALES[(k // len(photos)) % len(SCALES)]
-            h, w = photo.shape[-2:]
-            if min(h, w) * s < CROP:
-                s = CROP / min(h, w)
-            img = F.interpolate(photo[None], scale_factor=s, mode="area") if s < 1 else photo[None]
-            y0 = int(torch.randint(0, img.shape[-2] - CROP + 1, (1,), generator=g))
-            x0 = int(torch.randint(0, img.shape[-1] - CROP + 1, (1,), generator=g))
-            x, _, _ = _pad_to(img[..., y0 : y0 + CROP, x0 : x0 + CROP], net.stride, net.margin, "reflect")
-            e1 = net.enc1(x)
-            e2 = net.enc2(e1)
-            feats.append(net.up1(net.up2(net.blocks(net.enc3(e2)), e2), e1))
-            xs.append(x)
+    hook = net.to_rgb.register_forward_hook(lambda _m, inputs, _out: feats.append(inputs[0]))
+    try:
+        with torch.no_grad():
+            for k in range(crops):
+                photo = photos[k % len(photos)]
+                s = SCALES[(k // len(photos)) % len(SCALES)]
+                h, w = photo.shape[-2:]
+                if min(h, w) * s < CROP:
+                    s = CROP / min(h, w)
+                img = F.interpolate(photo[None], scale_factor=s, mode="area") if s < 1 else photo[None]
+                y0 = int(torch.randint(0, img.shape[-2] - CROP + 1, (1,), generator=g))
+                x0 = int(torch.randint(0, img.shape[-1] - CROP + 1, (1,), generator=g))
+                crop = img[..., y0 : y0 + CROP, x0 : x0 + CROP]
+                net(crop, *([torch.eye(looks)[k % looks][None]] if looks else []))
+                xs.append(_pad_to(crop, net.stride, net.margin, "reflect")[0])
+    finally:
+        hook.remove()
     return torch.cat(xs), torch.cat(feats)
 
 
@@ -77,11 +81,11 @@ def fit(look: Path, data: Path, width: int, minutes: float, work: Path, crops: i
 
     net, info = load_model(look)
     g = info["generator"]
-    if g["name"] != "reel" or not g["kwargs"].get("detail", True):
-        raise SystemExit(f"{look}: a 'reel' look with its full-resolution stage is fitted this way, not {g}")
+    if g["name"] not in ("reel", "reel_looks") or not g["kwargs"].get("detail", True):
+        raise SystemExit(f"{look}: a 'reel' or 'reel_looks' look with its full-resolution stage is fitted this way, not {g}")
     net.eval().requires_grad_(False)
     kwargs = {**g["kwargs"], "detail_width": width}
-    student = build_generator("reel", **kwargs)
+    student = build_generator(g["name"], **kwargs)
     student.load_state_dict({k: v for k, v in net.state_dict().items() if not k.startswith("detail.")}, strict=False)
     content = distill_set(data, work / "content")
     photos = load_images(sorted(content.glob("*.png")))
@@ -108,11 +112,11 @@ def fit(look: Path, data: Path, width: int, minutes: float, work: Path, crops: i
     print(f"{len(x)} crops of {CROP} px from {len(photos)} pictures; channels kept {keep}: {codes():.2f} codes from the look", flush=True)
     opt = torch.optim.Adam([p for layer in fitted for p in layer.parameters()], lr=3e-3)
     steps, start, end = 0, time.monotonic(), time.monotonic() + 60 * minutes
-    g = torch.Generator().manual_seed(1)
+    rng = torch.Generator().manual_seed(1)
     while time.monotonic() < end:
         for group in opt.param_groups:  # cosine from 3e-3 to 1e-4 over the run's time
             group["lr"] = 1e-4 + (3e-3 - 1e-4) * 0.5 * (1 + np.cos(np.pi * min(1.0, (time.monotonic() - start) / (60 * minutes))))
-        i = torch.randint(0, len(x), (batch,), generator=g)
+        i = torch.randint(0, len(x), (batch,), generator=rng)
         loss = F.mse_loss(picture(i)[inside], target[i][inside])
         opt.zero_grad()
         loss.backward()
@@ -127,7 +131,7 @@ def fit(look: Path, data: Path, width: int, minutes: float, work: Path, crops: i
     out = work / f"{look.name}_stage{width}" / "model"
     save_model(out, student, {
         **{k: v for k, v in info.items() if k not in ("format", "generator", "config", "source")},
-        "generator": {"name": "reel", "kwargs": kwargs}, "config": config,
+        "generator": {"name": g["name"], "kwargs": kwargs}, "config": config,
         "source": f"python tools/thin_stage.py --look {look.name} --width {width} --minutes {minutes:g}: {look.name}'s "
                   f"generator, its full-resolution stage fitted again with {width} hidden channels (and the last half-resolution "
                   f"conv) to the look's own picture "
@@ -142,14 +146,14 @@ def fit(look: Path, data: Path, width: int, minutes: float, work: Path, crops: i
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, required=True)
-    ap.add_argument("--look", default="starry_night")
+    ap.add_argument("--look", default="starry_night", help="a built-in look, or multi (the six-look model)")
     ap.add_argument("--width", type=int, default=4)
     ap.add_argument("--minutes", type=float, default=8)
     ap.add_argument("--work", type=Path, default=ROOT / "bench" / "runs" / "thin_stage")
     args = ap.parse_args()
-    from stylereel.looks import look_dir
+    from stylereel.looks import look_dir, multi_look_model
 
-    fit(look_dir(args.look), args.data, args.width, args.minutes, args.work)
+    fit(multi_look_model() if args.look == "multi" else look_dir(args.look), args.data, args.width, args.minutes, args.work, crops=96 if args.look != "multi" else 168)
 
 
 if __name__ == "__main__":
