@@ -116,14 +116,14 @@ def finish(args, teacher: Path, student: Path | None, shape, content: Path, out:
 
 def distill_set(data: Path, out: Path) -> Path:
     """The photos, samples and frames the students learn from (PNG files in `out`), written once."""
+    if out.is_dir() and any(out.iterdir()):
+        return out
     import av
     import imageio.v3 as iio
     import skimage.data
 
     from bench.results import HELD_OUT, photo_split
 
-    if out.is_dir() and any(out.iterdir()):
-        return out
     out.mkdir(parents=True, exist_ok=True)
     train, _ = photo_split(data, HELD_OUT)
     for p in train:
