@@ -111,7 +111,7 @@ def _cpu_seconds() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def stage_costs(hd: dict[str, str], out: Path, n: int = 6) -> dict[str, tuple[float, float]]:
+def stage_costs(stylizer, hd: dict[str, str], out: Path, n: int = 6) -> dict[str, tuple[float, float]]:
     """{step: (wall ms, CPU core-ms)} per 1080p frame of each step around the network, one at a time in this
     process. The writers encode what a render gives them, the
     network's output (a painted frame costs an encoder about twice the plate's CPU), not the plate. An encoder
@@ -120,7 +120,6 @@ def stage_costs(hd: dict[str, str], out: Path, n: int = 6) -> dict[str, tuple[fl
     from stylereel.io.frames import read_image, write_image
     from stylereel.io.sequence import Sequence
     from stylereel.io.video import MovieWriter, read_movie
-    from stylereel.render.stylize import Stylizer
 
     paths = [Sequence(hd["exr"]).path(1001 + i) for i in range(n)]
     costs = {}
@@ -133,7 +132,6 @@ def stage_costs(hd: dict[str, str], out: Path, n: int = 6) -> dict[str, tuple[fl
         costs[name] = (1000 * (time.perf_counter() - t0) / n, 1000 * (_cpu_seconds() - c0) / n)
         return out_
 
-    stylizer = Stylizer(LOOK, device="cpu")
     frames = timed("read half EXR (ZIP)", lambda i: read_image(paths[i]))
     enc = WorkingEncoding("ACEScg")
     coded = timed("colour in: ACEScg -> working sRGB", lambda i: enc.encode(frames[i].rgb))
@@ -157,16 +155,14 @@ def stage_costs(hd: dict[str, str], out: Path, n: int = 6) -> dict[str, tuple[fl
 X264 = [("superfast", "14"), ("veryfast", "15"), ("ultrafast", "13"), ("superfast", "15")]
 
 
-def x264_settings(movie: str, out: Path) -> tuple[int, list[tuple[str, str, float, float, float, float]]]:
+def x264_settings(stylizer, movie: str, out: Path) -> tuple[int, list[tuple[str, str, float, float, float, float]]]:
     """(frames, [(preset, crf, CPU core-ms per frame with the flush, kB per frame, PSNR in RGB, PSNR of luma)]): each
     X264 setting on the look's frames of the whole `movie` (an encoder's I-frame weighs too much in a few frames),
     against the 8-bit frames the encoder was given."""
     import av
 
     from stylereel.io import video
-    from stylereel.render.stylize import Stylizer
 
-    stylizer = Stylizer(LOOK, device="cpu")
     painted = np.stack([stylizer(np.clip(x, 0, 1)) for _, x, _ in video.read_movie(movie)])
 
     codes = np.rint(np.clip(painted, 0, 1) * 255).astype(np.float32)
@@ -234,8 +230,11 @@ def main() -> None:
             ("1080p H.264 movie -> H.264 movie", hd["movie"], str(tmp / "out" / "hd_look.mp4"), args.frames),
             ("2160p float EXR sequence -> EXR sequence", uhd["exr"], str(tmp / "out" / "uhd_look.####.exr"), args.frames_4k),
         ]
-        costs = stage_costs(hd, tmp, min(6, args.frames // 2))  # the H.264 read's warm-up pass takes as many frames as it times
-        x264_frames, x264 = x264_settings(hd["movie"], tmp)
+        from stylereel.render.stylize import Stylizer
+
+        stylizer = Stylizer(LOOK, device="cpu")  # paints the frames the writers are timed on
+        costs = stage_costs(stylizer, hd, tmp, min(6, args.frames // 2))  # the H.264 read's warm-up pass takes as many frames as it times
+        x264_frames, x264 = x264_settings(stylizer, hd["movie"], tmp)
         networks = {}
         for name, src, out, n in cases:
             key = src.split("_")[-1].split(".")[0]  # 1080p / 2160p

@@ -43,8 +43,8 @@ KINDS = {
                            "the look's own recipe)"},
     "stage": {"title": "A look with a narrower full-resolution stage", "label": "narrower stage",
               "method": "itself with a narrower full-resolution stage (tools/thin_stage.py: every other weight the look's own, the "
-                        "stage's strongest hidden channels kept and fitted again to the look's own stage on crops of the "
-                        "students' content set; steps: the stage's fitting steps)"},
+                        "stage's strongest hidden channels kept and fitted, with the last half-resolution conv, to the look's own "
+                        "picture on crops of the students' content set; steps: the stage's fitting steps)"},
 }
 
 
@@ -140,7 +140,7 @@ def main() -> None:
     lines += ["", "Magenta's multistyle26 at 1080p: " + ", ".join(f"{s['magenta']:.0f} ms ({isa} {p})" for (isa, p), s in speed.items()) + "."]
 
     # a multi-look model's photos are all kept in its first look (bench/distill.py's `scores`)
-    shown = json.loads((teacher / "model.json").read_text())["generator"]["kwargs"]["looks"][1] if args.look == "multi" else None
+    shown = kw["looks"][1] if args.look == "multi" else None
     grid = [[hwc(x)] + [pictures[args.look, m, shown, n] for m in models] for n, x in photos]
     labels = [[n] + [("shipped" if m == "teacher" else m) for m in models] for n, _ in photos]
     section = args.kind if args.look == "starry_night" else f"{args.kind}_{args.look}"  # one section per look
