@@ -49,3 +49,16 @@ def test_blocks_differ_from_the_stage_only_on_the_padded_frames_outer_pixels():
 def test_generators_without_that_stage_are_left_alone():
     g = build_generator("johnson")
     assert on_blocks(g) is g
+
+
+@pytest.mark.parametrize("name", ["reel", "reel_guided"])
+def test_every_pixel_of_a_block_reads_the_upsampled_rgb_with_the_convs_own_weights(name):
+    """Per pixel of a block, the conv over the upsampled RGB holds exactly the trained weights (no products folded in),
+    so bf16 rounds every pixel's weights alike and draws no 2x2 lattice on flat areas."""
+    g = trained_like(name)
+    stage = on_blocks(g).block_finish
+    trained = g.detail[0].weight[:, 3:6]  # [hidden, RGB, 3, 3]
+    for c in range(trained.shape[0]):
+        for p in range(4):
+            w = stage.rgb.weight[c * 4 + p]
+            assert torch.equal(w[w != 0].sort().values, trained[c][trained[c] != 0].sort().values)

@@ -37,7 +37,7 @@ CALIBRATION_SIDE = 512  # longer side of the calibration frames
 MAX_MEAN_CODES = 1.0  # int8's mean difference from fp32, in 8-bit code values, for `auto` to take it
 CLIP_CALIBRATION = (1, 12, 24, 36, 48)  # frames of the bundled 48-frame clip calibrated on; 6, 30 and 42 are held out
 CLIP_HELD_OUT = (6, 30, 42)
-VERSION = 3  # of the recipe (3: the full-resolution stage on 2x2 blocks): a change quantizes every cached model again
+VERSION = 4  # of the recipe (3: the full-resolution stage on 2x2 blocks; 4: its conv over the upsampled RGB per pixel): a change quantizes every cached model again
 
 
 def _frame(rgb: np.ndarray, side: int = CALIBRATION_SIDE) -> np.ndarray:
