@@ -1,9 +1,9 @@
 """A look made cheaper on the CPU engine against the look as shipped, in picture and time: retrained with the
 sub-pixel head (`ReelGenerator(detail=False)`, tools/subpixel_look.py; `--kind subpixel`) or with its full-resolution
 stage fitted again narrower (`detail_width`, tools/thin_stage.py; `--kind stage`) or with fewer blocks
-(`n_blocks`, tools/fewer_blocks.py and the look's own recipe; `--kind blocks`).
+(`n_blocks`, tools/fewer_blocks.py and the look's own recipe; `--kind fewer_blocks`).
 
-    python bench/subpixel.py --data DATA_DIR [--kind subpixel|stage|blocks] MODEL_DIR [MODEL_DIR ...]
+    python bench/subpixel.py --data DATA_DIR [--kind subpixel|stage|fewer_blocks] MODEL_DIR [MODEL_DIR ...]
 
 Scores, on photos neither network saw (bench/distill.py's: home.jpg, orange.jpg, astronaut, coffee at
 384 px): Magenta style distance to the painting (Magenta's style-prediction network, a space stylereel
@@ -17,7 +17,7 @@ warm-up, median), one process per precision: bf16 where this CPU has bf16 units,
 OpenVINO and oneDNN capped to AVX2 (what a Zen 3 runs); Magenta's multistyle26 (ONNX Runtime) timed after
 them in the same process, for the ratio (bench/distill.py's worker).
 
-Writes bench/RESULTS.md, the section named by --kind ("subpixel", "stage", "blocks"; KIND_LOOK for another look than
+Writes bench/RESULTS.md, the section named by --kind ("subpixel", "stage", "fewer_blocks"; KIND_LOOK for another look than
 starry_night, e.g. "stage_multi"), and docs/images/SECTION.png.
 """
 
@@ -46,10 +46,10 @@ KINDS = {
               "method": "itself with a narrower full-resolution stage (tools/thin_stage.py: every other weight the look's own, the "
                         "stage's strongest hidden channels kept and fitted, with the last half-resolution conv, to the look's own "
                         "picture on crops of the students' content set; steps: the stage's fitting steps)"},
-    "blocks": {"title": "A look with fewer blocks", "label": "fewer blocks",
+    "fewer_blocks": {"title": "A look with fewer blocks", "label": "fewer blocks",
                "method": "itself with fewer inverted-residual blocks (tools/fewer_blocks.py: the blocks that change its picture "
                          "least taken out, every weight fitted to the look's own picture on crops of the students' content set, "
-                         "then `stylereel train --model.init` on the look's own recipe; steps: the recipe's steps)"},
+                         "then `stylereel train --model.init` on the look's own recipe; steps: the fit's, or the recipe's and its minutes)"},
 }
 
 
@@ -133,8 +133,8 @@ def main() -> None:
     base = rows["teacher"]
     for name, r in rows.items():
         info = json.loads((models[name] / "model.json").read_text())
-        fitted = models[name].parent / "fit.json"  # tools/thin_stage.py: the stage's own fitting steps
-        steps = ("shipped" if name == "teacher" else f"stage: {json.loads(fitted.read_text())['steps']}" if fitted.is_file()
+        fitted = models[name].parent / "fit.json"  # tools/thin_stage.py's or tools/fewer_blocks.py's own fitting steps
+        steps = ("shipped" if name == "teacher" else f"fitted: {json.loads(fitted.read_text())['steps']}" if fitted.is_file()
                  else f"{info['steps']} ({info['elapsed_s'] / 60:.0f} min)")
         ms = " | ".join(f"{s[f'{args.look}/{name}']:.1f} ({s['magenta'] / s[f'{args.look}/{name}']:.1f}x)" for s in speed.values())
         label = "shipped, full-resolution stage" if name == "teacher" else f"{name}, {kind['label']}"

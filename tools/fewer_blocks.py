@@ -13,7 +13,7 @@ from its own weights: each block is 4-5 ms of a 1080p frame on the CPU engine in
 The model lands in WORK/LOOK_blocksN/model with the look's description and training config. Fitted this way a
 student copies the look, it does not learn the painting: on Starry Night two blocks fewer ended 6.4 8-bit codes from the
 look. Train it on from there by the look's own recipe (`stylereel train --config RECIPE --model.init WORK/LOOK_blocksN/model`,
-bench/distill.py's `finish`), then score it beside the look with `bench/subpixel.py --kind blocks`.
+bench/distill.py's `finish`), then score it beside the look with `bench/subpixel.py --kind fewer_blocks`.
 """
 
 from __future__ import annotations
