@@ -97,7 +97,7 @@ def test_a_small_student_learns_its_teacher(tmp_path, data_dir):
     student, info = load_model(model)
     after = [_gap(student, teacher, x) for x in (fruits, held)]
     assert info["generator"]["kwargs"] == student_kwargs()
-    assert sum(p.numel() for p in student.parameters()) < sum(p.numel() for p in teacher.parameters()) / 4
+    assert sum(p.numel() for p in student.parameters()) < sum(p.numel() for p in teacher.parameters()) / 3
     # 150 steps of a tiny network are a chaotic path: train.seed 0-2 with the Starry Night look before and after its
     # stage was narrowed gave 0.31-0.73x on the photo and 0.48-0.80x on the held-out picture (an untrained student: 1x)
     assert after[0] < 0.8 * before[0] and after[1] < 0.9 * before[1], (before, after)

@@ -49,17 +49,20 @@ def test_a_fitted_look_is_saved_and_renders(tmp_path):
     import cv2
     import numpy as np
 
-    from stylereel.looks import look_dir
-    from stylereel.model import load_model
+    from stylereel.model import load_model, save_model
 
     (tmp_path / "content").mkdir()  # the content set, already written (bench/distill.py's distill_set keeps it)
     rng = np.random.default_rng(0)
     for k in range(2):
         cv2.imwrite(str(tmp_path / "content" / f"p{k}.png"), (rng.random((200, 240, 3)) * 255).astype(np.uint8))
-    out = fewer_blocks.fit(look_dir("starry_night"), tmp_path, 1, minutes=0.002, work=tmp_path, crops=4, batch=2)
+    kwargs = {"channels": [8, 16, 32], "n_blocks": 3}
+    save_model(tmp_path / "look", _net(), {"generator": {"name": "reel", "kwargs": kwargs},
+                                           "config": {"model": {"generator_kwargs": kwargs}}, "source": "a test look"})
+    out = fewer_blocks.fit(tmp_path / "look", tmp_path, 2, minutes=0.002, work=tmp_path, crops=4, batch=2)
     net, info = load_model(out)
-    assert info["generator"]["kwargs"]["n_blocks"] == 1 and len(net.blocks) == 1
-    assert "tools/fewer_blocks.py" in info["source"]
+    assert info["generator"]["kwargs"]["n_blocks"] == 2 and len(net.blocks) == 2
+    assert info["config"]["model"]["generator_kwargs"]["n_blocks"] == 2
+    assert "tools/fewer_blocks.py" in info["source"] and info["source"].endswith("a test look")
     with torch.no_grad():
         y = net(torch.rand(1, 3, 64, 80))
     assert y.shape == (1, 3, 64, 80) and torch.isfinite(y).all()
